@@ -1,0 +1,21 @@
+// Builds src/azure/geographies.json, the project's one region/geography catalogue, from the
+// fixture that transcribes Azure's published region list. Run: npx node scripts/generate-geographies.ts [FIXTURE]
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+interface FixtureRegion {
+  name: string;
+  displayName: string;
+  geography: string;
+}
+
+const fixture = process.argv[2] ?? fileURLToPath(new URL('../../shared/fixtures/azure-geographies.json', import.meta.url));
+const source = JSON.parse(readFileSync(fixture, 'utf8')) as { regions: FixtureRegion[] };
+
+const regions = source.regions
+  .map(({ name, displayName, geography }) => ({ name, displayName, geography }))
+  .sort((a, b) => a.name.localeCompare(b.name));
+
+const output = fileURLToPath(new URL('../src/azure/geographies.json', import.meta.url));
+writeFileSync(output, `${JSON.stringify({ regions }, null, 2)}\n`);
+console.log(`wrote ${regions.length} regions to ${output}`);

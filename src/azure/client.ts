@@ -1,0 +1,64 @@
+import { ComputeManagementClient } from '@azure/arm-compute';
+import type { TokenCredential } from '@azure/core-auth';
+import { createDefaultHttpClient, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
+import type { Registry } from 'prom-client';
+import { armMetricsPolicy, armRequestCounter } from './metrics.ts';
+import { armRetryPolicy, defaultArmRetryOptions, type ArmRetryOptions } from './retry.ts';
+
+export interface ArmClientConfig {
+  subscriptionId: string;
+  credential: TokenCredential;
+  /** Default: public Azure's Resource Manager. */
+  endpoint?: string;
+  /** PEM of the only CA to trust (the emulator's); default: the system's roots. */
+  caPem?: string;
+  /** Where `labimages_arm_requests_total` lives; default: prom-client's default registry. */
+  registry?: Registry;
+  retry?: Partial<ArmRetryOptions>;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: { get(name: string): string | undefined };
+  body: unknown;
+}
+
+/** The SDK client plus raw GETs through the same pipeline (auth, retries, metrics, TLS). */
+export interface ArmClient {
+  readonly compute: ComputeManagementClient;
+  readonly subscriptionId: string;
+  get(url: string): Promise<RawResponse>;
+}
+
+export const azureEndpoint = 'https://management.azure.com';
+
+export function createArmClient(config: ArmClientConfig): ArmClient {
+  const httpClient: HttpClient = createDefaultHttpClient();
+  const compute = new ComputeManagementClient(config.credential, config.subscriptionId, {
+    endpoint: config.endpoint ?? azureEndpoint,
+    httpClient,
+    ...(config.caPem ? { tlsOptions: { ca: config.caPem } } : {}),
+  });
+  // Our retry replaces the SDK's default so a long Retry-After is handed to the caller, not slept on.
+  compute.pipeline.removePolicy({ name: 'defaultRetryPolicy' });
+  compute.pipeline.addPolicy(armRetryPolicy({ ...defaultArmRetryOptions, ...config.retry }), { phase: 'Retry' });
+  compute.pipeline.addPolicy(armMetricsPolicy(armRequestCounter(config.registry)), { afterPhase: 'Retry' });
+
+  return {
+    compute,
+    subscriptionId: config.subscriptionId,
+    async get(url) {
+      const response = await compute.pipeline.sendRequest(httpClient, createPipelineRequest({ url, method: 'GET' }));
+      const text = response.bodyAsText ?? '';
+      let body: unknown = undefined;
+      if (text) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = text;
+        }
+      }
+      return { status: response.status, headers: { get: (name) => response.headers.get(name) }, body };
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { isRestError } from '@azure/core-rest-pipeline';
+
+/**
+ * An ARM failure the controllers can act on: `code` is ARM's error code (or `HttpNNN` when the
+ * body had none) and is fit for a condition's reason; `retryable` says whether trying again
+ * without a change from the user can succeed.
+ */
+export class ArmError extends Error {
+  override readonly name = 'ArmError';
+  readonly code: string;
+  readonly statusCode: number | undefined;
+  readonly retryable: boolean;
+  /** What the server asked for (Retry-After), when it did. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(init: { code: string; message: string; statusCode?: number; retryable: boolean; retryAfterMs?: number }) {
+    super(init.message);
+    this.code = init.code;
+    this.statusCode = init.statusCode;
+    this.retryable = init.retryable;
+    this.retryAfterMs = init.retryAfterMs;
+  }
+}
+
+// Codes that name a transient condition even when the status code alone would not say so.
+const retryableCodes = new Set([
+  'Conflict',
+  'OperationNotAllowed',
+  'TooManyRequests',
+  'RetryableError',
+  'InternalServerError',
+  'InternalExecutionError',
+  'ServiceUnavailable',
+  'GatewayTimeout',
+  'AnotherOperationInProgress',
+  'OperationPreempted',
+]);
+
+// Network failures (the emulator restarting, a dropped connection) clear up by themselves.
+const retryableSystemErrors = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** 429, 5xx, 408 and 409 (a conflicting operation still running) are worth retrying; other 4xx are not. */
+export function isRetryableStatus(statusCode: number): boolean {
+  return statusCode === 408 || statusCode === 409 || statusCode === 429 || statusCode >= 500;
+}
+
+/** Retry-After in milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined | null, now = Date.now()): number | undefined {
+  if (value === undefined || value === null || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+}
+
+/** Classifies an ARM error body (`{code, message}`, the inside of CloudError) with its HTTP status. */
+export function armErrorFromBody(statusCode: number | undefined, body: { code?: string; message?: string } | undefined, retryAfterMs?: number): ArmError {
+  const code = body?.code ?? (statusCode === undefined ? 'UnknownError' : `Http${statusCode}`);
+  const retryable = (statusCode !== undefined && isRetryableStatus(statusCode)) || retryableCodes.has(code);
+  return new ArmError({
+    code,
+    message: body?.message ?? `ARM answered ${statusCode ?? 'without a status'}`,
+    retryable,
+    ...(statusCode === undefined ? {} : { statusCode }),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  });
+}
+
+/** Turns whatever an SDK call threw into an ArmError. */
+export function classifyArmError(error: unknown): ArmError {
+  if (error instanceof ArmError) return error;
+  if (isRestError(error)) {
+    const retryAfterMs = parseRetryAfter(error.response?.headers.get('retry-after'));
+    if (error.statusCode === undefined) {
+      const code = error.code ?? 'RequestFailed';
+      return new ArmError({ code, message: error.message, retryable: retryableSystemErrors.has(code) });
+    }
+    return armErrorFromBody(error.statusCode, { ...(error.code ? { code: error.code } : {}), message: error.message }, retryAfterMs);
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && retryableSystemErrors.has(code)) {
+    return new ArmError({ code, message: String((error as Error).message), retryable: true });
+  }
+  return new ArmError({ code: 'UnknownError', message: error instanceof Error ? error.message : String(error), retryable: false });
+}
+
+export function isNotFound(error: ArmError): boolean {
+  return error.statusCode === 404;
+}

@@ -1,0 +1,70 @@
+import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+
+const metricName = 'labimages_arm_requests_total';
+
+/** The counter of ARM requests in `registry`, created on first use (one per registry). */
+export function armRequestCounter(registry: Registry = defaultRegistry): Counter<'operation' | 'code'> {
+  const existing = registry.getSingleMetric(metricName);
+  if (existing) return existing as Counter<'operation' | 'code'>;
+  return new Counter({
+    name: metricName,
+    help: 'ARM requests sent (every attempt, including retries and operation polls), by operation and HTTP status code.',
+    labelNames: ['operation', 'code'],
+    registers: [registry],
+  });
+}
+
+const resourceGroups: Record<string, string> = {
+  galleries: 'galleries',
+  'galleries/images': 'galleryImages',
+  'galleries/images/versions': 'galleryImageVersions',
+  virtualmachines: 'virtualMachines',
+  'locations/capsoperations': 'operations',
+};
+
+/**
+ * A bounded label for a request, named like the SDK's operations (`galleryImageVersions.get`),
+ * derived from the method and the resource path so that retries and LRO polls are named too.
+ */
+export function armOperationName(method: string, url: string): string {
+  const path = new URL(url, 'https://arm.invalid').pathname;
+  const marker = '/providers/microsoft.compute/';
+  const at = path.toLowerCase().indexOf(marker);
+  if (at < 0) return 'other';
+  const segments = path.slice(at + marker.length).split('/').filter(Boolean);
+  const types = segments.filter((_, index) => index % 2 === 0).map((type) => type.toLowerCase());
+  const group = resourceGroups[types.join('/')];
+  if (!group) return 'other';
+  const isCollection = segments.length % 2 === 1;
+  switch (method.toUpperCase()) {
+    case 'GET':
+      return `${group}.${isCollection ? 'list' : 'get'}`;
+    case 'PUT':
+      return `${group}.createOrUpdate`;
+    case 'PATCH':
+      return `${group}.update`;
+    case 'DELETE':
+      return `${group}.delete`;
+    default:
+      return `${group}.${method.toLowerCase()}`;
+  }
+}
+
+/** Counts every attempt that reaches the wire; placed after the retry policy so retries count. */
+export function armMetricsPolicy(counter: Counter<'operation' | 'code'>): PipelinePolicy {
+  return {
+    name: 'labimagesArmMetricsPolicy',
+    async sendRequest(request, next) {
+      const operation = armOperationName(request.method, request.url);
+      try {
+        const response = await next(request);
+        counter.inc({ operation, code: String(response.status) });
+        return response;
+      } catch (error) {
+        counter.inc({ operation, code: 'error' });
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import type { OperationState, PollerLike } from '@azure/core-lro';
+import type { ArmClient } from './client.ts';
+import { ArmError, armErrorFromBody, classifyArmError, parseRetryAfter } from './errors.ts';
+
+/**
+ * A started ARM long-running operation, as plain JSON: a controller stores it in status and a
+ * later reconcile (perhaps in a new process) polls it. Nothing in it is secret.
+ */
+export interface OperationHandle {
+  /** The SDK operation that started it, e.g. `galleryImageVersions.createOrUpdate`. */
+  operation: string;
+  resourceId: string;
+  /** Absent when ARM finished the operation in its first answer. */
+  pollUrl?: string;
+  pollVia?: 'Azure-AsyncOperation' | 'Location';
+  startedAt: string;
+  /** Retry-After, as a time: polling before it is pointless and is not done. */
+  notBefore: string;
+}
+
+export type OperationStatus =
+  | { state: 'InProgress'; handle: OperationHandle; retryAfterMs: number }
+  | { state: 'Succeeded' }
+  | { state: 'Failed'; error: ArmError };
+
+/** When ARM gives no Retry-After. */
+export const defaultPollIntervalMs = 5_000;
+
+interface InitialResponse {
+  status: number;
+  headers: { get(name: string): string | undefined };
+}
+
+export function handleFromInitialResponse(operation: string, resourceId: string, response: InitialResponse, now = Date.now()): OperationHandle {
+  const asyncOperation = response.headers.get('azure-asyncoperation');
+  const location = response.headers.get('location');
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now) ?? 0;
+  const base = { operation, resourceId, startedAt: new Date(now).toISOString(), notBefore: new Date(now + retryAfterMs).toISOString() };
+  if (asyncOperation) return { ...base, pollUrl: asyncOperation, pollVia: 'Azure-AsyncOperation' };
+  if (location && response.status === 202) return { ...base, pollUrl: location, pollVia: 'Location' };
+  return base;
+}
+
+/** A handle for work ARM has already finished (or that was never needed, like deleting what is gone). */
+export function completedHandle(operation: string, resourceId: string, now = Date.now()): OperationHandle {
+  const at = new Date(now).toISOString();
+  return { operation, resourceId, startedAt: at, notBefore: at };
+}
+
+/**
+ * Sends an operation's first request through the SDK and returns as soon as ARM has accepted
+ * it; the SDK's poller is dropped, so nothing keeps polling in the background.
+ */
+export async function startOperation<T>(
+  operation: string,
+  resourceId: string,
+  begin: (options: { onResponse: (response: InitialResponse) => void }) => PollerLike<OperationState<T>, T>,
+): Promise<OperationHandle> {
+  let initial: InitialResponse | undefined;
+  const poller = begin({ onResponse: (response) => (initial ??= response) });
+  try {
+    await poller.submitted();
+  } catch (error) {
+    throw classifyArmError(error);
+  }
+  if (!initial) throw new ArmError({ code: 'NoResponse', message: `${operation} returned without a response`, retryable: true });
+  return handleFromInitialResponse(operation, resourceId, initial);
+}
+
+function operationError(body: unknown): { code?: string; message?: string } | undefined {
+  const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  return error && typeof error === 'object' ? error : undefined;
+}
+
+/**
+ * One look at an operation. Never waits: before the handle's Retry-After it answers InProgress
+ * without a request, and otherwise sends exactly one GET (plus the pipeline's own retries).
+ */
+export async function pollOperation(client: ArmClient, handle: OperationHandle, now = Date.now()): Promise<OperationStatus> {
+  if (!handle.pollUrl) return { state: 'Succeeded' };
+  const waitMs = Date.parse(handle.notBefore) - now;
+  if (waitMs > 0) return { state: 'InProgress', handle, retryAfterMs: waitMs };
+
+  let response;
+  try {
+    response = await client.get(handle.pollUrl);
+  } catch (error) {
+    throw classifyArmError(error);
+  }
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after')) ?? defaultPollIntervalMs;
+  const inProgress = (): OperationStatus => ({
+    state: 'InProgress',
+    handle: { ...handle, notBefore: new Date(now + retryAfterMs).toISOString() },
+    retryAfterMs,
+  });
+  if (response.status >= 400) throw armErrorFromBody(response.status, operationError(response.body), parseRetryAfter(response.headers.get('retry-after')));
+
+  if (handle.pollVia === 'Location') {
+    if (response.status === 202) return inProgress();
+    return { state: 'Succeeded' };
+  }
+  const status = String((response.body as { status?: unknown } | undefined)?.status ?? '').toLowerCase();
+  if (status === 'succeeded') return { state: 'Succeeded' };
+  if (status === 'failed' || status === 'canceled' || status === 'cancelled') {
+    const error = armErrorFromBody(undefined, operationError(response.body) ?? { code: 'OperationFailed', message: `${handle.operation} ${status}` });
+    return { state: 'Failed', error };
+  }
+  return inProgress();
+}

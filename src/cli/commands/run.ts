@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { LevelWithSilent } from 'pino';
+import { createLogger } from '../../log.ts';
+import { emulatorAt, startOperator, type EmulatorSetting } from '../../operator.ts';
+import { defaultPriceTable, loadPriceTable } from '../../pricing/price-table.ts';
+import { parseDuration } from '../../runtime/index.ts';
+import { untilSignal } from '../signals.ts';
+
+interface RunOptions {
+  kubeconfig?: string;
+  namespace: string[];
+  leaderElect: boolean;
+  leaderElectionNamespace?: string;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  concurrency: number;
+  syncPeriod: number;
+  logLevel: LevelWithSilent;
+  emulator: string;
+  emulatorCa?: string;
+  emulatorReplicationSeconds: number;
+  emulatorState?: string;
+  priceTable?: string;
+  regionRetries: number;
+}
+
+const IN_CLUSTER_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of at least 0');
+  return n;
+}
+
+function duration(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+/** Where the Lease lives when --leader-election-namespace is not given: the pod's namespace, else the kubeconfig context's. */
+function defaultLeaseNamespace(kc: KubeConfig): string | undefined {
+  try {
+    return readFileSync(IN_CLUSTER_NAMESPACE, 'utf8').trim();
+  } catch {
+    return kc.getContextObject(kc.getCurrentContext())?.namespace;
+  }
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run the operator: the controllers, with in-cluster config or --kubeconfig')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
+    .addOption(new Option('--namespace <name>', 'watch only this namespace (repeatable)').argParser((v: string, acc: string[]) => [...acc, v]).default([], 'all'))
+    .option('--leader-elect', 'elect a leader on a coordination.k8s.io Lease, so only one replica reconciles', false)
+    .option('--leader-election-namespace <name>', "namespace of the leader election Lease (default: the pod's namespace)")
+    .option('--metrics-bind-address <addr>', 'address /metrics listens on; 0 disables it', ':8080')
+    .option('--health-probe-bind-address <addr>', 'address /healthz and /readyz listen on; 0 disables it', ':8081')
+    .option('--concurrency <n>', 'workers per controller', positiveInt, 1)
+    .addOption(new Option('--sync-period <duration>', 'how often every object is reconciled again (drift detection, external images)').argParser(duration).default(parseDuration('10m'), '10m'))
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
+    .option('--emulator <where>', 'ARM emulator for Simulated lab accounts: embedded (in this process), the URL of a standalone one (`labimage emulator`), or off', 'embedded')
+    .option('--emulator-ca <file>', "CA certificate of the standalone emulator (`labimage emulator` prints its path)")
+    .option('--emulator-replication-seconds <s>', 'embedded emulator: time one region takes to replicate', nonNegativeNumber, 60)
+    .option('--emulator-state <file>', 'embedded emulator: keep its state in this file (default: in memory)')
+    .option('--price-table <file>', 'YAML price table for estimatedMonthlyCost (default: illustrative list prices in USD)')
+    .option('--region-retries <n>', 'attempts at a failing region before an export settles as PartiallySucceeded', positiveInt, 3)
+    .action(async (options: RunOptions, command: Command) => {
+      const log = createLogger(options.logLevel);
+      const kubeConfig = new KubeConfig();
+      if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
+      else kubeConfig.loadFromDefault();
+
+      let leaderElection;
+      if (options.leaderElect) {
+        const namespace = options.leaderElectionNamespace ?? defaultLeaseNamespace(kubeConfig);
+        if (!namespace) command.error('error: --leader-elect needs --leader-election-namespace when not running in a cluster');
+        leaderElection = { namespace };
+      }
+      const operator = await startOperator({
+        kubeConfig,
+        log,
+        namespaces: options.namespace,
+        syncPeriodMs: options.syncPeriod,
+        concurrency: options.concurrency,
+        leaderElection,
+        metricsBindAddress: options.metricsBindAddress,
+        healthProbeBindAddress: options.healthProbeBindAddress,
+        emulator: await emulatorSetting(options, command),
+        prices: options.priceTable ? await loadPriceTable(options.priceTable) : defaultPriceTable,
+        regionRetries: options.regionRetries,
+        // A Stalled object whose cause we do not watch (a Secret, Azure) is looked at again this often.
+        stalledRecheckMs: Math.min(options.syncPeriod, 30_000),
+      });
+
+      void untilSignal().then((signal) => {
+        log.info({ signal }, 'shutting down');
+        // A second signal means "now": exit without waiting, as controller-runtime does.
+        void untilSignal().then(() => process.exit(1));
+        void operator.stop();
+      });
+      await operator.done;
+    });
+}
+
+async function emulatorSetting(options: RunOptions, command: Command): Promise<EmulatorSetting> {
+  if (options.emulator === 'off') return { mode: 'off' };
+  if (options.emulator === 'embedded') {
+    return { mode: 'embedded', options: { replicationSeconds: options.emulatorReplicationSeconds, ...(options.emulatorState ? { stateFile: options.emulatorState } : {}) } };
+  }
+  if (!/^https:\/\//.test(options.emulator)) command.error(`error: --emulator must be embedded, off, or an https:// URL, not ${options.emulator}`);
+  if (!options.emulatorCa) command.error('error: --emulator URL needs --emulator-ca FILE (the CA certificate `labimage emulator` printed)');
+  return emulatorAt(options.emulator, options.emulatorCa);
+}

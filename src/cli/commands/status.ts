@@ -1,0 +1,65 @@
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { Option, type Command } from 'commander';
+import { GROUP, IMAGE_EXPORT, LAB_TEMPLATE, VERSION, type ImageExport, type KindNames, type LabTemplate } from '../../api/index.ts';
+import { ObjectClient, type ResourceType } from '../../runtime/index.ts';
+import { renderStatus, statusDocument, type StatusDocument } from '../status-view.ts';
+
+interface StatusOptions {
+  kubeconfig?: string;
+  namespace?: string;
+  allNamespaces: boolean;
+  output: 'text' | 'json';
+}
+
+function resourceOf(names: KindNames): ResourceType {
+  return { group: GROUP, version: VERSION, plural: names.plural, kind: names.kind };
+}
+
+/** Every object of a kind, following `continue` tokens; `namespace` undefined lists all namespaces. */
+async function listAll<T extends KubernetesObject>(client: ObjectClient, resource: ResourceType, namespace: string | undefined): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.list<T>(resource, namespace, { limit: 500, ...(token ? { continue: token } : {}) });
+    items.push(...page.items);
+    token = page.metadata.continue || undefined;
+  } while (token);
+  return items;
+}
+
+/** Reads the exports and templates `labimage status` shows; `name` keeps only objects of that name. */
+export async function readStatus(kubeConfig: KubeConfig, namespace: string | undefined, name?: string): Promise<StatusDocument> {
+  const client = new ObjectClient(kubeConfig);
+  const [exports, templates] = await Promise.all([
+    listAll<ImageExport>(client, resourceOf(IMAGE_EXPORT), namespace),
+    listAll<LabTemplate>(client, resourceOf(LAB_TEMPLATE), namespace),
+  ]);
+  const named = <T extends KubernetesObject>(objects: T[]) => (name === undefined ? objects : objects.filter((obj) => obj.metadata?.name === name));
+  return statusDocument(named(exports), named(templates));
+}
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('show image exports (per-region replication, phase, version, cost) and lab templates (image, VM)')
+    .argument('[name]', 'only the ImageExport and LabTemplate of this name')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+    .option('-n, --namespace <name>', "namespace (default: the kubeconfig context's, else default)")
+    .option('-A, --all-namespaces', 'every namespace', false)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (name: string | undefined, options: StatusOptions, command: Command) => {
+      if (options.allNamespaces && options.namespace) command.error('error: use either --namespace or --all-namespaces');
+      const kubeConfig = new KubeConfig();
+      if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
+      else kubeConfig.loadFromDefault();
+      const namespace = options.allNamespaces
+        ? undefined
+        : (options.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default');
+
+      const doc = await readStatus(kubeConfig, namespace, name);
+      if (name !== undefined && doc.exports.length === 0 && doc.templates.length === 0) {
+        command.error(`error: no ImageExport or LabTemplate named ${name} ${namespace === undefined ? 'in any namespace' : `in namespace ${namespace}`}`);
+      }
+      process.stdout.write(options.output === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : renderStatus(doc, { showNamespace: namespace === undefined }));
+    });
+}

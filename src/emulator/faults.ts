@@ -1,0 +1,80 @@
+import { normalizeRegion } from '../azure/regions.ts';
+
+/** Faults to inject, set by `--faults FILE` or `POST /_emulator/faults`. */
+export interface Faults {
+  /** The next `times` replications to `region` fail. */
+  regionFailures: { region: string; times: number }[];
+  /** The next `requests` ARM requests are answered 429 with this Retry-After. */
+  throttle?: { requests: number; retryAfterSeconds: number };
+  /** The next `requests` ARM requests are answered 500. */
+  serverErrors?: { requests: number };
+  /** Added before every ARM answer. */
+  latencyMs?: number;
+}
+
+/** The progress at which a doomed replica fails: part-way, as real failures are. */
+export const failAtProgress = 40;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function count(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new Error(`${field} must be a non-negative integer`);
+  return value;
+}
+
+/** Applies a faults document: each key given replaces that fault; keys left out stay as they are. */
+export function mergeFaults(current: Faults, update: unknown): Faults {
+  if (!isObject(update)) throw new Error('faults must be a JSON object');
+  const next: Faults = { ...current };
+  if ('regionFailures' in update) {
+    if (!Array.isArray(update.regionFailures)) throw new Error('regionFailures must be an array');
+    next.regionFailures = update.regionFailures.map((entry: unknown, index) => {
+      if (!isObject(entry) || typeof entry.region !== 'string') throw new Error(`regionFailures[${index}].region must be a string`);
+      return { region: normalizeRegion(entry.region), times: entry.times === undefined ? 1 : count(entry.times, `regionFailures[${index}].times`) };
+    });
+  }
+  if ('throttle' in update) {
+    if (update.throttle === null) delete next.throttle;
+    else if (!isObject(update.throttle)) throw new Error('throttle must be an object or null');
+    else
+      next.throttle = {
+        requests: count(update.throttle.requests, 'throttle.requests'),
+        retryAfterSeconds: count(update.throttle.retryAfterSeconds ?? 1, 'throttle.retryAfterSeconds'),
+      };
+  }
+  if ('serverErrors' in update) {
+    if (update.serverErrors === null) delete next.serverErrors;
+    else if (!isObject(update.serverErrors)) throw new Error('serverErrors must be an object or null');
+    else next.serverErrors = { requests: count(update.serverErrors.requests, 'serverErrors.requests') };
+  }
+  if ('latencyMs' in update) {
+    if (update.latencyMs === null) delete next.latencyMs;
+    else next.latencyMs = count(update.latencyMs, 'latencyMs');
+  }
+  return next;
+}
+
+/** Consumes one failure for `region`, if one is set; returns the progress it will fail at. */
+export function takeRegionFailure(faults: Faults, region: string): number | undefined {
+  const entry = faults.regionFailures.find((failure) => failure.region === normalizeRegion(region) && failure.times > 0);
+  if (!entry) return undefined;
+  entry.times -= 1;
+  return failAtProgress;
+}
+
+export type InjectedAnswer = { kind: 'throttle'; retryAfterSeconds: number } | { kind: 'serverError' } | undefined;
+
+/** Consumes the fault (if any) the next ARM request meets. */
+export function takeRequestFault(faults: Faults): InjectedAnswer {
+  if (faults.throttle && faults.throttle.requests > 0) {
+    faults.throttle.requests -= 1;
+    return { kind: 'throttle', retryAfterSeconds: faults.throttle.retryAfterSeconds };
+  }
+  if (faults.serverErrors && faults.serverErrors.requests > 0) {
+    faults.serverErrors.requests -= 1;
+    return { kind: 'serverError' };
+  }
+  return undefined;
+}

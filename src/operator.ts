@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import { AccountConnector, type EmulatorTarget } from './controllers/account-connector.ts';
+import type { OperatorContext } from './controllers/context.ts';
+import { controllers } from './controllers/index.ts';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from './emulator/index.ts';
+import type { PriceTable } from './pricing/price-table.ts';
+import { Manager, type ManagerOptions } from './runtime/index.ts';
+
+/** Where Simulated accounts' galleries live (`--emulator`). */
+export type EmulatorSetting =
+  | { mode: 'embedded'; options: EmulatorOptions }
+  | { mode: 'url'; url: string; caPem: string }
+  | { mode: 'off' };
+
+export interface OperatorOptions extends ManagerOptions {
+  emulator: EmulatorSetting;
+  prices: PriceTable;
+  regionRetries: number;
+  /** How often a Stalled object whose cause lies outside our watches is looked at again; default 30 s. */
+  stalledRecheckMs?: number;
+}
+
+export interface RunningOperator {
+  manager: Manager;
+  context: OperatorContext;
+  /** The embedded emulator, when the operator started one. */
+  emulator?: RunningEmulator;
+  /** Settles when the manager has stopped (rejects if it lost leadership). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Reads the standalone emulator's CA for `--emulator URL --emulator-ca FILE`. */
+export async function emulatorAt(url: string, caFile: string): Promise<EmulatorSetting> {
+  return { mode: 'url', url, caPem: await readFile(caFile, 'utf8') };
+}
+
+/**
+ * The whole operator: manager, every controller, and the gallery backend. `labimage run`,
+ * `labimage dev` and the integration tests all start it here, so they run the same thing.
+ */
+export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
+  const { emulator: setting, prices, regionRetries, stalledRecheckMs = 30_000, ...managerOptions } = options;
+  let emulator: RunningEmulator | undefined;
+  let target: EmulatorTarget | undefined;
+  if (setting.mode === 'embedded') {
+    emulator = await startEmulator({ log: managerOptions.log.child({ component: 'emulator' }), ...setting.options });
+    target = { url: emulator.url, caPem: emulator.caPem };
+    managerOptions.log.info({ url: emulator.url }, 'embedded ARM emulator started');
+  } else if (setting.mode === 'url') {
+    target = { url: setting.url, caPem: setting.caPem };
+  }
+
+  const manager = new Manager(managerOptions);
+  const registry = manager.metrics.registry;
+  const context: OperatorContext = {
+    accounts: new AccountConnector({ kubeConfig: managerOptions.kubeConfig, emulator: target, registry }),
+    prices,
+    syncPeriodMs: managerOptions.syncPeriodMs ?? 10 * 60_000,
+    regionRetries,
+    stalledRecheckMs,
+    registry,
+  };
+  await manager.setup(controllers(context));
+  const done = manager.start().finally(() => emulator?.stop());
+  return {
+    manager,
+    context,
+    emulator,
+    done,
+    async stop() {
+      await manager.stop();
+      await done.catch(() => undefined);
+    },
+  };
+}

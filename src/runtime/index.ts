@@ -1,0 +1,22 @@
+// The controller runtime's public surface: what controllers and the CLI import.
+export { ObjectClient, apiVersionOf, keyOf, objectKey, splitKey, type ResourceType } from './client.ts';
+export { Conditions, READY, RECONCILING, STALLED, findCondition, isConditionTrue, metaTime, type Condition, type ConditionStatus } from './conditions.ts';
+export { parseDuration } from './duration.ts';
+export { apiStatus, isAlreadyExists, isConflict, isGone, isNotFound, type ApiStatus } from './errors.ts';
+export { EventRecorder, type EventType } from './events.ts';
+export { addFinalizer, hasFinalizer, removeFinalizer } from './finalizers.ts';
+export { Informer, type EventHandler, type IndexFunc } from './informer.ts';
+export {
+  Manager,
+  generationChanged,
+  type ControllerDefinition,
+  type ControllerSetup,
+  type LeaderElectionConfig,
+  type ManagerOptions,
+  type Request,
+  type Result,
+  type UpdatePredicate,
+  type WatchSource,
+} from './manager.ts';
+export { createMergePatch } from './mergepatch.ts';
+export { patchStatus } from './status.ts';

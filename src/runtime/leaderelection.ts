@@ -1,0 +1,179 @@
+import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { Logger } from '../log.ts';
+import { isAlreadyExists, isConflict, isNotFound } from './errors.ts';
+
+export interface LeaderElectionOptions {
+  namespace: string;
+  /** The Lease's name (controller-runtime's LeaderElectionID). */
+  name: string;
+  identity: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  log: Logger;
+}
+
+// client-node 2.0.1 types Lease times as V1MicroTime (a Date) but leaves them as the API server's
+// strings when it reads a Lease; compare them as text either way.
+function timeText(t: unknown): string {
+  return t instanceof Date ? t.toISOString() : String(t ?? '');
+}
+
+/**
+ * Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection package does it:
+ * try to acquire every retry period; a lease held by someone else counts as expired a lease duration
+ * after *we* last saw it change (our clock, never theirs); the leader renews every retry period and
+ * gives up when it could not renew within the renew deadline. Writes are conditional on the
+ * resourceVersion read, so two candidates can never both win.
+ */
+export class LeaderElector {
+  readonly #api: CoordinationV1Api;
+  readonly #o: Required<LeaderElectionOptions>;
+  #observed = '';
+  #observedAt = 0;
+  #leading = false;
+  #stopped = false;
+  #wake: (() => void) | undefined;
+
+  constructor(kubeConfig: KubeConfig, options: LeaderElectionOptions) {
+    this.#api = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.#o = {
+      ...options,
+      leaseDurationMs: options.leaseDurationMs ?? 15_000,
+      renewDeadlineMs: options.renewDeadlineMs ?? 10_000,
+      retryPeriodMs: options.retryPeriodMs ?? 2_000,
+    };
+  }
+
+  isLeader(): boolean {
+    return this.#leading;
+  }
+
+  /** Resolves true once this candidate leads, false if `stop` came first. */
+  async acquire(): Promise<boolean> {
+    this.#o.log.info({ lease: `${this.#o.namespace}/${this.#o.name}`, identity: this.#o.identity }, 'attempting to acquire leader lease');
+    while (!this.#stopped) {
+      if (await this.#tryAcquireOrRenew()) {
+        this.#leading = true;
+        this.#o.log.info({ lease: `${this.#o.namespace}/${this.#o.name}` }, 'successfully acquired lease');
+        return true;
+      }
+      await this.#sleep(this.#o.retryPeriodMs * (1 + 0.2 * Math.random()));
+    }
+    return false;
+  }
+
+  /** While leading, renews; resolves when leadership is lost (true) or `stop` was called (false). */
+  async renewUntilLost(): Promise<boolean> {
+    let lastRenew = Date.now();
+    while (!this.#stopped) {
+      await this.#sleep(this.#o.retryPeriodMs);
+      if (this.#stopped) break;
+      if (await this.#tryAcquireOrRenew()) {
+        lastRenew = Date.now();
+      } else if (Date.now() - lastRenew >= this.#o.renewDeadlineMs) {
+        this.#leading = false;
+        this.#o.log.error({ lease: `${this.#o.namespace}/${this.#o.name}` }, 'leader election lost');
+        return true;
+      }
+    }
+    return false;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#wake?.();
+  }
+
+  /** Hands the lease back (empty holder), so another candidate takes over at once, as client-go's ReleaseOnCancel. */
+  async release(): Promise<void> {
+    if (!this.#leading) return;
+    this.#leading = false;
+    try {
+      const lease = await this.#read();
+      if (lease?.spec?.holderIdentity !== this.#o.identity) return;
+      const now = new V1MicroTime();
+      lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now };
+      await this.#api.replaceNamespacedLease({ namespace: this.#o.namespace, name: this.#o.name, body: lease });
+      this.#o.log.info({ lease: `${this.#o.namespace}/${this.#o.name}` }, 'released leader lease');
+    } catch (err) {
+      this.#o.log.warn({ err }, 'could not release leader lease');
+    }
+  }
+
+  async #read(): Promise<V1Lease | undefined> {
+    try {
+      return await this.#withTimeout(this.#api.readNamespacedLease({ namespace: this.#o.namespace, name: this.#o.name }));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async #tryAcquireOrRenew(): Promise<boolean> {
+    const { namespace, name, identity } = this.#o;
+    const leaseSeconds = Math.round(this.#o.leaseDurationMs / 1000);
+    const now = new V1MicroTime();
+    try {
+      const lease = await this.#read();
+      if (!lease) {
+        await this.#withTimeout(
+          this.#api.createNamespacedLease({
+            namespace,
+            body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: leaseSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
+          }),
+        );
+        this.#observe(identity, now);
+        return true;
+      }
+      const spec = lease.spec ?? {};
+      const holder = spec.holderIdentity ?? '';
+      const record = `${holder}|${timeText(spec.renewTime)}`;
+      if (record !== this.#observed) {
+        this.#observed = record;
+        this.#observedAt = Date.now();
+      }
+      const durationMs = (spec.leaseDurationSeconds ?? leaseSeconds) * 1000;
+      if (holder && holder !== identity && this.#observedAt + durationMs > Date.now()) return false;
+      lease.spec = {
+        ...spec,
+        holderIdentity: identity,
+        leaseDurationSeconds: leaseSeconds,
+        renewTime: now,
+        acquireTime: holder === identity ? spec.acquireTime : now,
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (holder === identity ? 0 : 1),
+      };
+      // replace sends metadata.resourceVersion as read: a concurrent writer makes this a 409.
+      await this.#withTimeout(this.#api.replaceNamespacedLease({ namespace, name, body: lease }));
+      this.#observe(identity, now);
+      return true;
+    } catch (err) {
+      if (!isConflict(err) && !isAlreadyExists(err)) this.#o.log.warn({ err }, 'error acquiring or renewing lease');
+      return false;
+    }
+  }
+
+  #observe(holder: string, renewTime: Date): void {
+    this.#observed = `${holder}|${timeText(renewTime)}`;
+    this.#observedAt = Date.now();
+  }
+
+  // A hung request must not hold the loop past the renew deadline.
+  #withTimeout<R>(p: Promise<R>): Promise<R> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('lease request timed out')), this.#o.renewDeadlineMs / 2);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import { createHttpHeaders, type PipelineResponse } from '@azure/core-rest-pipeline';
+import { expect } from 'chai';
+import { armOperationName } from '../../../src/azure/metrics.ts';
+import { completedHandle, handleFromInitialResponse } from '../../../src/azure/operations.ts';
+import { armRetryStrategy, backoffDelayMs, defaultArmRetryOptions } from '../../../src/azure/retry.ts';
+
+const base = 'https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute';
+
+function response(status: number, headers: Record<string, string> = {}): PipelineResponse {
+  return { status, headers: createHttpHeaders(headers), request: undefined as never };
+}
+
+describe('ARM pipeline pieces', () => {
+  it('names requests after the SDK operation they belong to', () => {
+    expect(armOperationName('GET', `${base}/galleries/g?api-version=1`)).to.equal('galleries.get');
+    expect(armOperationName('GET', `${base}/galleries?api-version=1`)).to.equal('galleries.list');
+    expect(armOperationName('PUT', `${base}/galleries/g/images/i/versions/1.0.0`)).to.equal('galleryImageVersions.createOrUpdate');
+    expect(armOperationName('PATCH', `${base}/galleries/g/images/i/versions/1.0.0`)).to.equal('galleryImageVersions.update');
+    expect(armOperationName('DELETE', `${base}/virtualMachines/vm`)).to.equal('virtualMachines.delete');
+    expect(armOperationName('GET', 'https://x/subscriptions/s/providers/Microsoft.Compute/locations/westus/capsOperations/1')).to.equal('operations.get');
+    expect(armOperationName('GET', 'https://x/subscriptions/s/resourcegroups')).to.equal('other');
+  });
+
+  it('waits exactly as long as Retry-After says, unless that is too long to hold a worker', () => {
+    const strategy = armRetryStrategy({ ...defaultArmRetryOptions, maxInlineWaitMs: 5000 });
+    expect(strategy.retry({ retryCount: 0, response: response(429, { 'retry-after': '2' }) })).to.deep.equal({ retryAfterInMs: 2000 });
+    expect(strategy.retry({ retryCount: 0, response: response(429, { 'retry-after': '60' }) })).to.deep.equal({ skipStrategy: true });
+    expect(strategy.retry({ retryCount: 0, response: response(400) })).to.deep.equal({ skipStrategy: true });
+    expect(strategy.retry({ retryCount: 0, response: response(404) })).to.deep.equal({ skipStrategy: true });
+    expect(strategy.retry({ retryCount: 1, response: response(500) }).retryAfterInMs).to.be.a('number');
+    expect(strategy.retry({ retryCount: 1, response: response(501) })).to.deep.equal({ skipStrategy: true });
+  });
+
+  it('backs off exponentially within the cap', () => {
+    const options = { baseDelayMs: 100, maxDelayMs: 1000 };
+    expect(backoffDelayMs(0, options, () => 0)).to.equal(50);
+    expect(backoffDelayMs(0, options, () => 1)).to.equal(100);
+    expect(backoffDelayMs(2, options, () => 1)).to.equal(400);
+    expect(backoffDelayMs(10, options, () => 1)).to.equal(1000);
+  });
+
+  it('makes a serializable handle from the first answer of an operation', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    const headers = (values: Record<string, string>) => ({ get: (name: string) => values[name.toLowerCase()] });
+    const viaAsync = handleFromInitialResponse('galleries.createOrUpdate', '/g', {
+      status: 201,
+      headers: headers({ 'azure-asyncoperation': 'https://arm/op/1', 'retry-after': '3' }),
+    }, now);
+    expect(viaAsync).to.deep.equal({
+      operation: 'galleries.createOrUpdate',
+      resourceId: '/g',
+      pollUrl: 'https://arm/op/1',
+      pollVia: 'Azure-AsyncOperation',
+      startedAt: '2025-01-01T00:00:00.000Z',
+      notBefore: '2025-01-01T00:00:03.000Z',
+    });
+    expect(JSON.parse(JSON.stringify(viaAsync))).to.deep.equal(viaAsync);
+    const viaLocation = handleFromInitialResponse('x.delete', '/g', { status: 202, headers: headers({ location: 'https://arm/op/2' }) }, now);
+    expect(viaLocation).to.include({ pollUrl: 'https://arm/op/2', pollVia: 'Location' });
+    const synchronous = handleFromInitialResponse('x.createOrUpdate', '/g', { status: 200, headers: headers({}) }, now);
+    expect(synchronous.pollUrl).to.equal(undefined);
+    expect(completedHandle('x.delete', '/g', now).pollUrl).to.equal(undefined);
+  });
+});
