@@ -2,6 +2,7 @@ import { Watch, type KubeConfig, type KubernetesObject, type ObjectCache } from 
 import type { Logger } from '../log.ts';
 import { ObjectClient, apiVersionOf, keyOf, objectKey, type ResourceType } from './client.ts';
 import { apiStatus } from './errors.ts';
+import { WakeableSleep } from './sleep.ts';
 
 /**
  * Handlers see every change. A periodic resync (the sync period) calls `update` with the same
@@ -227,7 +228,7 @@ class Reflector<T extends KubernetesObject> {
   #backoffMs = 0;
   #stopped = false;
   #abort: AbortController | undefined;
-  #wake: (() => void) | undefined;
+  readonly #pause = new WakeableSleep();
   #done: Promise<void> | undefined;
 
   constructor(informer: Informer<T>, namespace: string | undefined) {
@@ -243,7 +244,7 @@ class Reflector<T extends KubernetesObject> {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#abort?.abort();
-    this.#wake?.();
+    this.#pause.wake();
     await this.#done;
   }
 
@@ -280,8 +281,11 @@ class Reflector<T extends KubernetesObject> {
         if (this.#stopped) break;
         this.#backoffMs = Math.min(BACKOFF_MAX_MS, this.#backoffMs ? this.#backoffMs * 2 : BACKOFF_INITIAL_MS);
         const delay = this.#backoffMs * (1 + Math.random());
-        this.#log.warn({ err, namespace: this.#namespace, retryInMs: Math.round(delay) }, 'list/watch failed, retrying');
-        await this.#sleep(delay);
+        const status = apiStatus(err);
+        const reason =
+          status?.code === 404 ? { notServed: `${this.#path} is not served (is the CRD installed?)` } : status ? { status: `${status.code} ${status.reason}: ${status.message}` } : { err };
+        this.#log.warn({ ...reason, namespace: this.#namespace, retryInMs: Math.round(delay) }, 'list/watch failed, retrying');
+        await this.#pause.sleep(delay);
       }
     }
   }
@@ -358,13 +362,4 @@ class Reflector<T extends KubernetesObject> {
     });
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
 }

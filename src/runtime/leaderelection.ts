@@ -1,6 +1,7 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { isAlreadyExists, isConflict, isNotFound } from './errors.ts';
+import { WakeableSleep } from './sleep.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -33,7 +34,7 @@ export class LeaderElector {
   #observedAt = 0;
   #leading = false;
   #stopped = false;
-  #wake: (() => void) | undefined;
+  readonly #pause = new WakeableSleep();
 
   constructor(kubeConfig: KubeConfig, options: LeaderElectionOptions) {
     this.#api = kubeConfig.makeApiClient(CoordinationV1Api);
@@ -58,7 +59,7 @@ export class LeaderElector {
         this.#o.log.info({ lease: `${this.#o.namespace}/${this.#o.name}` }, 'successfully acquired lease');
         return true;
       }
-      await this.#sleep(this.#o.retryPeriodMs * (1 + 0.2 * Math.random()));
+      await this.#pause.sleep(this.#o.retryPeriodMs * (1 + 0.2 * Math.random()));
     }
     return false;
   }
@@ -67,7 +68,7 @@ export class LeaderElector {
   async renewUntilLost(): Promise<boolean> {
     let lastRenew = Date.now();
     while (!this.#stopped) {
-      await this.#sleep(this.#o.retryPeriodMs);
+      await this.#pause.sleep(this.#o.retryPeriodMs);
       if (this.#stopped) break;
       if (await this.#tryAcquireOrRenew()) {
         lastRenew = Date.now();
@@ -82,7 +83,7 @@ export class LeaderElector {
 
   stop(): void {
     this.#stopped = true;
-    this.#wake?.();
+    this.#pause.wake();
   }
 
   /** Hands the lease back (empty holder), so another candidate takes over at once, as client-go's ReleaseOnCancel. */
@@ -167,13 +168,4 @@ export class LeaderElector {
     return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -115,7 +116,16 @@ async function seedExternalVms(emulator: { url: string; caPem: string }, documen
     const [, subscriptionId = '', resourceGroup = '', name = ''] = match;
     const port = createGalleryPort({ subscriptionId, credential: createArmCredential({ provider: 'Simulated' }), endpoint: emulator.url, caPem: emulator.caPem });
     if (await port.observeVirtualMachine({ resourceGroup, name })) continue;
-    await port.createVirtualMachine({ resourceGroup, name }, { location: 'westeurope', size: 'Standard_D2s_v5', image: { marketplace: { publisher: image.publisher, offer: image.offer, sku: image.sku, version: 'latest' } } });
+    await port.createVirtualMachine(
+      { resourceGroup, name },
+      {
+        location: 'westeurope',
+        size: 'Standard_D2s_v5',
+        image: { marketplace: { publisher: image.publisher, offer: image.offer, sku: image.sku, version: 'latest' } },
+        // A marketplace image is generalized, so ARM wants an admin account; nobody logs in to this one.
+        admin: { username: 'labadmin', password: randomBytes(18).toString('base64') },
+      },
+    );
   }
 }
 
@@ -149,9 +159,11 @@ function showProgress(operator: RunningOperator): () => void {
   let previous = '';
   let previousLines = 0;
   const draw = () => {
-    const text = renderStatus(statusDocument([...exports.list()], [...templates.list()]), { showNamespace: true });
+    let text = renderStatus(statusDocument([...exports.list()], [...templates.list()]), { showNamespace: true });
+    // On a terminal, lines are cut to its width (a wrapped line would throw off the redraw) and the
+    // view is redrawn in place; into a file or a pipe, each new state is appended whole.
+    if (interactive) text = text.split('\n').map((line) => line.slice(0, Math.max(20, process.stdout.columns - 1))).join('\n');
     if (text === previous) return;
-    // On a terminal, redraw in place; into a file or a pipe, append each new state.
     if (interactive && previousLines > 0) process.stdout.write(`\x1b[${previousLines}F\x1b[J`);
     process.stdout.write(`${text}\n${interactive ? '' : '\n'}`);
     previous = text;

@@ -1,6 +1,6 @@
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { Option, type Command } from 'commander';
-import { GROUP, IMAGE_EXPORT, LAB_TEMPLATE, VERSION, type ImageExport, type KindNames, type LabTemplate } from '../../api/index.ts';
+import { IMAGE_EXPORT, LAB_TEMPLATE, RESOURCES, type ImageExport, type LabTemplate } from '../../api/index.ts';
 import { ObjectClient, type ResourceType } from '../../runtime/index.ts';
 import { renderStatus, statusDocument, type StatusDocument } from '../status-view.ts';
 
@@ -9,10 +9,6 @@ interface StatusOptions {
   namespace?: string;
   allNamespaces: boolean;
   output: 'text' | 'json';
-}
-
-function resourceOf(names: KindNames): ResourceType {
-  return { group: GROUP, version: VERSION, plural: names.plural, kind: names.kind };
 }
 
 /** Every object of a kind, following `continue` tokens; `namespace` undefined lists all namespaces. */
@@ -31,8 +27,8 @@ async function listAll<T extends KubernetesObject>(client: ObjectClient, resourc
 export async function readStatus(kubeConfig: KubeConfig, namespace: string | undefined, name?: string): Promise<StatusDocument> {
   const client = new ObjectClient(kubeConfig);
   const [exports, templates] = await Promise.all([
-    listAll<ImageExport>(client, resourceOf(IMAGE_EXPORT), namespace),
-    listAll<LabTemplate>(client, resourceOf(LAB_TEMPLATE), namespace),
+    listAll<ImageExport>(client, RESOURCES[IMAGE_EXPORT.kind], namespace),
+    listAll<LabTemplate>(client, RESOURCES[LAB_TEMPLATE.kind], namespace),
   ]);
   const named = <T extends KubernetesObject>(objects: T[]) => (name === undefined ? objects : objects.filter((obj) => obj.metadata?.name === name));
   return statusDocument(named(exports), named(templates));

@@ -132,6 +132,8 @@ describe('runtime: leader election and shutdown (managers as child processes)', 
   });
 
   it('`labimage run` leads, is ready, and on SIGTERM releases the lease and exits 0', async () => {
+    // The real controllers are registered: their kinds must be served for the caches to sync.
+    await controlPlane().installCrds();
     const [health, metrics] = [await freePort(), await freePort()];
     const c = run([
       cli,

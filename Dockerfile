@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+# The operator image: `labimage run`. Build: docker build -t lab-image-operator:dev .
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: the `prepare` script compiles (the sources are not here yet) and the dev-only
+# `node` package would download a second Node.js; `npm run build` compiles below.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:24-bookworm-slim
+# Nothing may be written outside /tmp: the root filesystem is read-only in the manifests.
+ENV NODE_ENV=production HOME=/tmp
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The distroless "nonroot" uid: no passwd entry needed, never root.
+USER 65532:65532
+EXPOSE 8080 8081
+ENTRYPOINT ["node", "dist/cli/main.js", "run"]

@@ -1,0 +1,162 @@
+// Pieces the LabAccount and GalleryAttachment controllers share: resource types, the rule that
+// picks which attachment holds an account, what an ARM failure does to conditions, Events on
+// condition transitions, and the memo that keeps ARM reads to one per sync period.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { GALLERY_ATTACHMENT, GROUP, IMAGE_EXPORT, LAB_ACCOUNT, VERSION, type GalleryAttachment } from '../api/index.ts';
+import type { ArmError } from '../azure/index.ts';
+import type { Logger } from '../log.ts';
+import {
+  READY,
+  STALLED,
+  findCondition,
+  objectKey,
+  patchStatus,
+  type Condition,
+  type Conditions,
+  type EventRecorder,
+  type Informer,
+  type ObjectClient,
+  type ResourceType,
+  type Result,
+} from '../runtime/index.ts';
+
+export const LAB_ACCOUNT_RESOURCE: ResourceType = { group: GROUP, version: VERSION, plural: LAB_ACCOUNT.plural, kind: LAB_ACCOUNT.kind };
+export const GALLERY_ATTACHMENT_RESOURCE: ResourceType = { group: GROUP, version: VERSION, plural: GALLERY_ATTACHMENT.plural, kind: GALLERY_ATTACHMENT.kind };
+export const IMAGE_EXPORT_RESOURCE: ResourceType = { group: GROUP, version: VERSION, plural: IMAGE_EXPORT.plural, kind: IMAGE_EXPORT.kind };
+
+/** Index of GalleryAttachments (and ImageExports) by `namespace/labAccountRef.name`. */
+// Named after this module so that another controller's index on the same informer cannot clash.
+export const BY_ACCOUNT_INDEX = 'gallery-shared/byAccount';
+
+/** Files objects that carry spec.labAccountRef under their account's key. Adding it twice is harmless. */
+export function indexByAccount<T extends KubernetesObject & { spec?: { labAccountRef?: { name?: string } } }>(informer: Informer<T>): void {
+  informer.addIndex(BY_ACCOUNT_INDEX, (obj) => {
+    const name = obj.spec?.labAccountRef?.name;
+    return name ? [objectKey(obj.metadata?.namespace, name)] : [];
+  });
+}
+
+/**
+ * An object's conditions as the runtime types them. The API schema leaves a condition's
+ * observedGeneration optional (metav1.Condition's), and the operator always writes it.
+ */
+export function conditionsOf(obj: { status?: { conditions?: readonly object[] } } | undefined): Condition[] | undefined {
+  return obj?.status?.conditions as Condition[] | undefined;
+}
+
+function isDeleting(obj: KubernetesObject): boolean {
+  return Boolean(obj.metadata?.deletionTimestamp);
+}
+
+/**
+ * The attachment that holds an account: the oldest (creationTimestamp, then name) of those not
+ * being deleted. Both controllers use this one rule, so the account and its attachments agree.
+ */
+export function holderOf(attachments: readonly GalleryAttachment[]): GalleryAttachment | undefined {
+  // creationTimestamp arrives as RFC 3339 text in UTC with whole seconds, so text order is time order.
+  const key = (a: GalleryAttachment) => [String(a.metadata.creationTimestamp ?? ''), a.metadata.name ?? ''] as const;
+  return attachments
+    .filter((a) => !isDeleting(a))
+    .toSorted((a, b) => {
+      const [ta, na] = key(a);
+      const [tb, nb] = key(b);
+      return ta === tb ? (na < nb ? -1 : na > nb ? 1 : 0) : ta < tb ? -1 : 1;
+    })[0];
+}
+
+/**
+ * Events for a status just written: one on every change of Ready's status, and one (Warning) on
+ * every new terminal failure (Stalled appearing, or its reason or message changing).
+ */
+export function recordConditionEvents(recorder: EventRecorder, obj: KubernetesObject, before: readonly Condition[] | undefined, after: readonly Condition[]): void {
+  const ready = findCondition(after, READY);
+  if (!ready) return;
+  const stalled = findCondition(after, STALLED);
+  const was = findCondition(before, STALLED);
+  const newFailure = stalled !== undefined && (was?.reason !== stalled.reason || was.message !== stalled.message);
+  if (findCondition(before, READY)?.status === ready.status && !newFailure) return;
+  recorder.event(obj, ready.status === 'False' ? 'Warning' : 'Normal', ready.reason, ready.message);
+}
+
+/**
+ * Writes the status computed in one reconcile (only when it differs from the cached object's) and,
+ * when it did, records the Events its condition transitions call for.
+ */
+export async function writeStatus<T extends KubernetesObject & { status?: { conditions?: readonly object[] } }>(
+  client: ObjectClient,
+  resource: ResourceType,
+  recorder: EventRecorder,
+  obj: T,
+  status: object,
+  conditions: Conditions,
+  log: Logger,
+): Promise<void> {
+  const after = conditions.list();
+  if (await patchStatus(client, resource, obj, { ...status, conditions: after })) {
+    log.debug('status written');
+    recordConditionEvents(recorder, obj, conditionsOf(obj), after);
+  }
+}
+
+/** ARM's code when it is fit for a condition reason (CamelCase), else a generic one. */
+export function armReason(error: ArmError): string {
+  return /^[A-Za-z][A-Za-z0-9_]*$/.test(error.code) ? error.code : 'ArmError';
+}
+
+/** Azure refused who we are or what we may do: only new credentials or role assignments help. */
+export function isCredentialRejection(error: ArmError): boolean {
+  return error.statusCode === 401 || error.statusCode === 403;
+}
+
+/**
+ * An ARM failure in conditions. Retryable: Ready=False while Reconciling, again after ARM's
+ * Retry-After, else (`rethrow`) with the work queue's backoff. Terminal: Stalled, looked at again
+ * after `recheckMs`, since its cause lies in Azure, outside our watches.
+ */
+export function armFailure(error: ArmError, conditions: Conditions, what: string, recheckMs: number): { result: Result; rethrow: boolean } {
+  const message = `${what}: ARM answered ${error.code}${error.statusCode ? ` (HTTP ${error.statusCode})` : ''}: ${error.message}`;
+  if (error.retryable) {
+    conditions.retrying(armReason(error), `${message}; retrying`);
+    return error.retryAfterMs === undefined ? { result: {}, rethrow: true } : { result: { requeueAfter: Math.max(error.retryAfterMs, 1) }, rethrow: false };
+  }
+  conditions.stalled(armReason(error), message);
+  return { result: { requeueAfter: recheckMs }, rethrow: false };
+}
+
+/**
+ * When each object last had its Azure side read, so a reconcile that finds nothing new (an event
+ * from a related object, a resync) skips ARM until the sync period has passed. Only an
+ * optimisation: after a restart it is empty and the first reconcile reads Azure again.
+ */
+export class SyncMemo {
+  readonly #periodMs: number;
+  readonly #entries = new Map<string, { uid: string; fingerprint: string; at: number }>();
+
+  constructor(periodMs: number) {
+    this.#periodMs = periodMs;
+  }
+
+  /**
+   * Milliseconds until the next read is due, or 0 when it is due now. `fingerprint` sums up
+   * everything besides time that should force a read (the generation, related objects).
+   * A tenth of the period of slack lets a resync and a requeue that land close together share one read.
+   */
+  dueIn(obj: KubernetesObject, fingerprint: string, now = Date.now()): number {
+    const entry = this.#entries.get(objectKey(obj.metadata?.namespace, obj.metadata?.name ?? ''));
+    if (!entry || entry.uid !== obj.metadata?.uid || entry.fingerprint !== fingerprint) return 0;
+    const elapsed = now - entry.at;
+    return elapsed >= this.#periodMs * 0.9 ? 0 : this.#periodMs - elapsed;
+  }
+
+  remember(obj: KubernetesObject, fingerprint: string, now = Date.now()): void {
+    this.#entries.set(objectKey(obj.metadata?.namespace, obj.metadata?.name ?? ''), { uid: obj.metadata?.uid ?? '', fingerprint, at: now });
+  }
+
+  forget(namespace: string, name: string): void {
+    this.#entries.delete(objectKey(namespace, name));
+  }
+
+  get periodMs(): number {
+    return this.#periodMs;
+  }
+}

@@ -1,0 +1,106 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { requestCounts } from '../emulator/helpers.ts';
+import { eventually } from '../eventually.ts';
+import { controlPlane, createTestNamespace } from '../harness.ts';
+import { startTestOperator, type TestOperator } from '../operator.ts';
+import { LAB_ACCOUNT_RESOURCE, condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, reconcileCount, stalledMessage } from './galleryattachment-helpers.ts';
+
+const SYNC_PERIOD_MS = 2000;
+
+describe('LabAccount controller', function () {
+  let op: TestOperator;
+
+  before(async function () {
+    await controlPlane().installCrds();
+    op = await startTestOperator({ namespace: await createTestNamespace(controlPlane().kubeConfig, 'lacct'), operator: { syncPeriodMs: SYNC_PERIOD_MS } });
+  });
+
+  after(async function () {
+    await op?.stop();
+  });
+
+  it('gives a Simulated account its geography and regions, checks ARM, and becomes Ready with an Event', async function () {
+    const created = await createAccount(op, 'cs-dept');
+    const account = await eventually(async () => {
+      const a = await getAccount(op, 'cs-dept');
+      return isReady(a) && a;
+    }, { what: 'cs-dept Ready' });
+    expect(account.status).to.include({ geography: 'Europe', observedGeneration: 1 });
+    expect(account.status?.regions).to.deep.equal(['northeurope', 'westeurope']);
+    expect(condition(account, 'Ready')?.reason).to.equal('AccountReady');
+    expect(condition(account, 'Reconciling')).to.equal(undefined);
+    expect(condition(account, 'Stalled')).to.equal(undefined);
+    // The credential check is one ARM read in the account's resource group.
+    expect((await requestCounts(op.emulator)).byMethod.GET).to.be.greaterThan(0);
+    await eventually(async () => (await eventsAbout(op, created)).some((e) => e.type === 'Normal' && e.reason === 'AccountReady'), { what: 'an AccountReady Event' });
+  });
+
+  it('Stalls an account in an unknown location, naming spec.location', async function () {
+    const created = await createAccount(op, 'nowhere', { location: 'moonbase1' });
+    const message = await eventually(async () => stalledMessage(await getAccount(op, 'nowhere'), 'UnknownLocation'), { what: 'UnknownLocation' });
+    expect(message).to.contain('spec.location').and.contain('moonbase1');
+    expect(condition(await getAccount(op, 'nowhere'), 'Ready')).to.include({ status: 'False', reason: 'UnknownLocation' });
+    await eventually(async () => (await eventsAbout(op, created)).some((e) => e.type === 'Warning' && e.reason === 'UnknownLocation'), { what: 'a Warning Event' });
+  });
+
+  it('Stalls replication defaults outside the geography, naming the region, and recovers when they are fixed', async function () {
+    await createAccount(op, 'eu-only', { replication: { regions: ['westeurope', 'francecentral'] } });
+    const message = await eventually(async () => stalledMessage(await getAccount(op, 'eu-only'), 'RegionOutsideGeography'), { what: 'RegionOutsideGeography' });
+    expect(message).to.contain('spec.replication.regions').and.contain('francecentral').and.contain('Europe');
+
+    await op.client.mergePatch(LAB_ACCOUNT_RESOURCE, op.namespace, 'eu-only', { spec: { replication: { regions: ['westeurope', 'northeurope'] } } });
+    const fixed = await eventually(async () => {
+      const a = await getAccount(op, 'eu-only');
+      return isReady(a) && a;
+    }, { what: 'eu-only Ready after the fix' });
+    expect(fixed.status?.observedGeneration).to.equal(2);
+    expect(condition(fixed, 'Stalled')).to.equal(undefined);
+  });
+
+  it('gives CredentialsNotFound for a Secret that does not exist, and recovers when the Secret appears', async function () {
+    await createAccount(op, 'with-secret', {
+      azure: { subscriptionId: '11111111-2222-3333-4444-555555555555', resourceGroup: 'labs-rg', credentials: { secretRef: { name: 'labs-sp' } } },
+    });
+    const message = await eventually(async () => stalledMessage(await getAccount(op, 'with-secret'), 'CredentialsNotFound'), { what: 'CredentialsNotFound' });
+    expect(message).to.contain('labs-sp').and.contain('spec.azure.credentials.secretRef');
+    expect(message).not.to.match(/AZURE_CLIENT_SECRET=/);
+
+    // Nothing the operator watches changes: it finds the Secret by looking again on its own.
+    await op.kubeConfig.makeApiClient(CoreV1Api).createNamespacedSecret({
+      namespace: op.namespace,
+      body: { metadata: { name: 'labs-sp' }, stringData: { AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 'hush-hush' } },
+    });
+    const ready = await eventually(async () => {
+      const a = await getAccount(op, 'with-secret');
+      return isReady(a) && a;
+    }, { what: 'with-secret Ready once the Secret exists' });
+    expect(JSON.stringify(ready.status)).not.to.contain('hush-hush');
+  });
+
+  it('shows the attachment that holds the account and its gallery id', async function () {
+    await createAccount(op, 'shows-gallery');
+    await createAttachment(op, 'shared-images', { labAccountRef: { name: 'shows-gallery' }, gallery: { name: 'showsgallery' } });
+    const attachment = await eventually(async () => {
+      const a = await getAttachment(op, 'shared-images');
+      return isReady(a) && a;
+    }, { what: 'shared-images Ready' });
+    const account = await eventually(async () => {
+      const a = await getAccount(op, 'shows-gallery');
+      return a?.status?.gallery?.id ? a : undefined;
+    }, { what: 'status.gallery on the account' });
+    expect(account.status?.gallery).to.deep.equal({ attachment: 'shared-images', id: attachment.status?.galleryId });
+    expect(account.status?.gallery?.id).to.match(/\/providers\/Microsoft\.Compute\/galleries\/showsgallery$/);
+  });
+
+  it('writes nothing to a Ready account while reconciling it again and again', async function () {
+    const before = await getAccount(op, 'cs-dept');
+    expect(isReady(before)).to.equal(true);
+    const reconciles = await reconcileCount(op, 'labaccount');
+    // Several sync periods: each one reconciles (and reads ARM) without a write.
+    await sleep(3 * SYNC_PERIOD_MS);
+    expect(await reconcileCount(op, 'labaccount')).to.be.greaterThan(reconciles);
+    expect((await getAccount(op, 'cs-dept'))?.metadata.resourceVersion).to.equal(before?.metadata.resourceVersion);
+  });
+});

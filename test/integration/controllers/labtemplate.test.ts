@@ -1,0 +1,281 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { API_VERSION, GROUP, LAB_TEMPLATE, VERSION, type ImageExport, type LabAccount, type LabTemplate, type LabTemplateSpec } from '../../../src/api/index.ts';
+import type { GalleryPort, GalleryRef } from '../../../src/azure/index.ts';
+import { simulatedResourceGroup } from '../../../src/controllers/account-connector.ts';
+import { IMAGE_EXPORT_RESOURCE } from '../../../src/controllers/gallery-shared.ts';
+import { templateUidTag, vmName } from '../../../src/controllers/labtemplate-rules.ts';
+import { untilDone } from '../emulator/helpers.ts';
+import { eventually } from '../eventually.ts';
+import { controlPlane, createTestNamespace } from '../harness.ts';
+import { startTestOperator, type TestOperator } from '../operator.ts';
+import { armPort, condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, stalledMessage } from './galleryattachment-helpers.ts';
+
+const TEMPLATES = { group: GROUP, version: VERSION, plural: LAB_TEMPLATE.plural, kind: LAB_TEMPLATE.kind };
+const ACCOUNT = 'cs-dept';
+const GALLERY = 'labgallery';
+const PASSWORD = 'Never-Logged-Passw0rd!';
+const WINDOWS_11 = { publisher: 'MicrosoftWindowsDesktop', offer: 'windows-11', sku: 'win11-24h2-pro' };
+const ADMIN = { adminUsername: 'labadmin', adminPasswordSecretRef: { name: 'cs101-admin', key: 'password' } };
+
+function createTemplate(op: TestOperator, name: string, spec: Partial<LabTemplateSpec> & Pick<LabTemplateSpec, 'image'>): Promise<LabTemplate> {
+  return op.client.create<LabTemplate>(TEMPLATES, {
+    apiVersion: API_VERSION,
+    kind: 'LabTemplate',
+    metadata: { name, namespace: op.namespace },
+    spec: { labAccountRef: { name: ACCOUNT }, ...spec },
+  });
+}
+
+const getTemplate = (op: TestOperator, name: string) => op.client.get<LabTemplate>(TEMPLATES, op.namespace, name);
+const getExport = (op: TestOperator, name: string) => op.client.get<ImageExport>(IMAGE_EXPORT_RESOURCE, op.namespace, name);
+
+async function untilTemplate(op: TestOperator, name: string, done: (t: LabTemplate) => unknown, what: string): Promise<LabTemplate> {
+  return eventually(
+    async () => {
+      const t = await getTemplate(op, name);
+      return t && done(t) ? t : undefined;
+    },
+    { what: `${name}: ${what}` },
+  );
+}
+
+const untilReady = (op: TestOperator, name: string) => untilTemplate(op, name, (t) => isReady(t), 'Ready');
+
+async function untilStalled(op: TestOperator, name: string, reason: string): Promise<string> {
+  return eventually(async () => stalledMessage(await getTemplate(op, name), reason), { what: `${name} Stalled with ${reason}` });
+}
+
+function createExport(op: TestOperator, name: string, source: ImageExport['spec']['source'], image: string): Promise<ImageExport> {
+  return op.client.create<ImageExport>(IMAGE_EXPORT_RESOURCE, {
+    apiVersion: API_VERSION,
+    kind: 'ImageExport',
+    metadata: { name, namespace: op.namespace },
+    spec: { labAccountRef: { name: ACCOUNT }, source, image: { name: image, osType: 'Windows' } },
+  });
+}
+
+async function createSecret(op: TestOperator, name: string, password: string): Promise<void> {
+  await op.kubeConfig.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: op.namespace, body: { metadata: { name }, stringData: { password } } });
+}
+
+/** The westeurope account (geography Europe: northeurope + westeurope) with its gallery attached, both Ready. */
+async function accountWithGallery(op: TestOperator, images?: Parameters<typeof createAttachment>[2]['images']): Promise<GalleryRef> {
+  await createAccount(op, ACCOUNT);
+  await createAttachment(op, 'shared-images', { gallery: { name: GALLERY }, ...(images ? { images } : {}) });
+  await eventually(async () => {
+    const account = await getAccount(op, ACCOUNT);
+    return isReady(account) && account?.status?.gallery?.id;
+  }, { what: 'the account Ready with its gallery' });
+  return { resourceGroup: simulatedResourceGroup({ metadata: { namespace: op.namespace } } as LabAccount), gallery: GALLERY };
+}
+
+/**
+ * An image uploaded outside any lab: a definition, a VM from the marketplace (its OS disk of
+ * `diskGiB`), and a version made from that VM, replicated to the whole geography.
+ */
+async function upload(port: GalleryPort, gallery: GalleryRef, image: string, options: { version?: string; osState?: 'Generalized' | 'Specialized'; diskGiB?: number } = {}): Promise<void> {
+  const ok = async (handle: Parameters<typeof untilDone>[1]) => expect((await untilDone(port, handle)).state).to.equal('Succeeded');
+  const ref = { ...gallery, image };
+  if (!(await port.observeImage(ref))) {
+    await ok(await port.createImage(ref, { location: 'westeurope', osType: 'Linux', osState: options.osState ?? 'Generalized', identifier: { publisher: 'outside', offer: image, sku: 'v1' } }));
+  }
+  const vm = { resourceGroup: gallery.resourceGroup, name: `upload-${image}` };
+  if (!(await port.observeVirtualMachine(vm))) {
+    await ok(
+      await port.createVirtualMachine(vm, {
+        location: 'westeurope',
+        size: 'Standard_D2s_v5',
+        image: { marketplace: { publisher: 'canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' } },
+        admin: { username: 'someone', password: 'Upload-Passw0rd!' },
+        ...(options.diskGiB ? { osDiskSizeGiB: options.diskGiB } : {}),
+      }),
+    );
+  }
+  await ok(
+    await port.createImageVersion(
+      { ...ref, version: options.version ?? '1.0.0' },
+      { location: 'westeurope', source: { virtualMachineId: port.virtualMachineId(vm) }, targetRegions: [{ name: 'westeurope' }, { name: 'northeurope' }] },
+    ),
+  );
+}
+
+/** The template VM as Azure has it. */
+function observeTemplateVm(op: TestOperator, template: LabTemplate) {
+  return armPort(op).observeVirtualMachine({ resourceGroup: simulatedResourceGroup({ metadata: { namespace: op.namespace } } as LabAccount), name: vmName(template) });
+}
+
+describe('LabTemplate controller: the lab workflow', function () {
+  let op: TestOperator;
+
+  before(async function () {
+    await controlPlane().installCrds();
+    // Replication slow enough that a template created with its export is seen waiting for it.
+    op = await startTestOperator({ namespace: await createTestNamespace(controlPlane().kubeConfig, 'labtmpl'), emulatorOptions: { replicationSeconds: 8 } });
+    await accountWithGallery(op);
+    await createSecret(op, 'cs101-admin', PASSWORD);
+  });
+
+  after(async function () {
+    await op?.stop();
+  });
+
+  it('marketplace template → exported image → replicated across Europe → templates from the export and from the gallery by name; deletion in order', async function () {
+    this.timeout(240_000);
+    // 1. A brand-new lab starts from a marketplace image.
+    const cs101 = await createTemplate(op, 'cs101', { image: { marketplace: WINDOWS_11 }, vm: ADMIN, title: 'CS101' });
+    const ready = await untilReady(op, 'cs101');
+    expect(ready.status).to.include({ phase: 'Ready', observedGeneration: 1 });
+    expect(ready.status?.image).to.deep.equal({ version: 'latest', osState: 'Generalized' });
+    expect(ready.status?.vm).to.include({ provisioningState: 'Succeeded', powerState: 'running' });
+    const vm = await observeTemplateVm(op, cs101);
+    expect(vm).to.include({ location: 'westeurope', id: ready.status?.vm?.id });
+    expect(vm?.tags[templateUidTag]).to.equal(cs101.metadata.uid);
+    expect(condition(ready, 'ImageResolved')?.status).to.equal('True');
+    expect(condition(ready, 'ImageAvailable')?.status).to.equal('True');
+    await eventually(async () => (await eventsAbout(op, cs101)).some((e) => e.type === 'Normal' && e.reason === 'VirtualMachineReady'), { what: 'a Ready Event' });
+
+    // 2. The lab creator saves the customized template VM into the gallery (specialized by default).
+    await createExport(op, 'cs101-v1', { labTemplateRef: { name: 'cs101' } }, 'win11-cs101');
+    // 3. A template in the other region of the geography from that export waits for the replica there.
+    await createTemplate(op, 'cs101-north', { location: 'northeurope', image: { imageExportRef: { name: 'cs101-v1' } } });
+    const waiting = await untilTemplate(op, 'cs101-north', (t) => condition(t, 'ImageAvailable')?.reason === 'ReplicationInProgress', 'waiting for replication');
+    expect(waiting.status?.phase).to.equal('WaitingForImage');
+    expect(condition(waiting, 'ImageAvailable')).to.include({ status: 'False' });
+    expect(condition(waiting, 'ImageAvailable')?.message).to.match(/northeurope: \d+%/);
+    expect(condition(waiting, 'Reconciling')?.status).to.equal('True');
+
+    const exported = await eventually(async () => {
+      const e = await getExport(op, 'cs101-v1');
+      return isReady(e) && e;
+    }, { what: 'the export Ready', timeoutMs: 120_000 });
+    expect(exported.spec.image.osState).to.equal('Specialized');
+    expect(exported.status?.regions?.map((r) => [r.name, r.state])).to.have.deep.members([
+      ['northeurope', 'Completed'],
+      ['westeurope', 'Completed'],
+    ]);
+    const north = await untilReady(op, 'cs101-north');
+    expect(north.status?.image).to.deep.equal({ versionId: exported.status?.imageVersionId, version: exported.status?.version, osState: 'Specialized' });
+    expect(await observeTemplateVm(op, north)).to.include({ location: 'northeurope', provisioningState: 'Succeeded' });
+
+    // 4. A third template from the gallery image by name, `latest`.
+    await eventually(async () => (await getAttachment(op, 'shared-images'))?.status?.images?.find((i) => i.name === 'win11-cs101')?.latestVersion, { what: 'the image in the catalogue' });
+    await createTemplate(op, 'cs101-latest', { image: { galleryImage: { name: 'win11-cs101', version: 'latest' } } });
+    const latest = await untilReady(op, 'cs101-latest');
+    expect(latest.status?.image).to.deep.equal(north.status?.image);
+
+    // 5. The export cannot go while templates use it; once they are gone (VMs deleted first), it goes.
+    await op.client.delete(IMAGE_EXPORT_RESOURCE, op.namespace, 'cs101-v1');
+    const blocked = await eventually(async () => {
+      const e = await getExport(op, 'cs101-v1');
+      return condition(e, 'DeletionBlocked')?.status === 'True' && e;
+    }, { what: 'the export blocked by its templates' });
+    expect(condition(blocked, 'DeletionBlocked')?.message).to.contain('cs101-north').and.contain('cs101-latest');
+    await op.client.delete(TEMPLATES, op.namespace, 'cs101-north');
+    await op.client.delete(TEMPLATES, op.namespace, 'cs101-latest');
+    await eventually(async () => !(await getTemplate(op, 'cs101-north')) && !(await getTemplate(op, 'cs101-latest')), { what: 'both templates gone' });
+    expect(await observeTemplateVm(op, north)).to.equal(undefined);
+    expect(await observeTemplateVm(op, latest)).to.equal(undefined);
+    await eventually(async () => !(await getExport(op, 'cs101-v1')), { what: 'the export gone after its templates' });
+
+    await op.client.delete(TEMPLATES, op.namespace, 'cs101');
+    await eventually(async () => !(await getTemplate(op, 'cs101')), { what: 'cs101 gone' });
+    expect(await observeTemplateVm(op, cs101)).to.equal(undefined);
+  });
+});
+
+describe('LabTemplate controller: rules', function () {
+  let op: TestOperator;
+  let gallery: GalleryRef;
+  let port: GalleryPort;
+
+  before(async function () {
+    await controlPlane().installCrds();
+    // A short sync period, so the attachment's catalogue soon shows images uploaded outside a lab.
+    op = await startTestOperator({ namespace: await createTestNamespace(controlPlane().kubeConfig, 'labtmplr'), operator: { syncPeriodMs: 2000 } });
+    gallery = await accountWithGallery(op, { overrides: [{ name: 'blocked', enabled: false }] });
+    port = armPort(op);
+    await createSecret(op, 'cs101-admin', PASSWORD);
+  });
+
+  after(async function () {
+    await op?.stop();
+  });
+
+  it('Stalls a location outside the account\'s geography, with a Warning Event', async function () {
+    const t = await createTemplate(op, 'in-france', { location: 'francecentral', image: { marketplace: WINDOWS_11 }, vm: ADMIN });
+    expect(await untilStalled(op, 'in-france', 'LocationOutsideGeography')).to.contain('francecentral').and.contain('Europe');
+    expect((await getTemplate(op, 'in-france'))?.status?.phase).to.equal('Failed');
+    await eventually(async () => (await eventsAbout(op, t)).some((e) => e.type === 'Warning' && e.reason === 'LocationOutsideGeography'), { what: 'a Warning Event' });
+  });
+
+  it('Stalls an unknown marketplace image with ARM\'s error', async function () {
+    await createSecret(op, 'unknown-admin', PASSWORD);
+    await createTemplate(op, 'no-such-image', {
+      image: { marketplace: { publisher: 'nobody', offer: 'nothing', sku: 'none' } },
+      vm: { adminUsername: 'labadmin', adminPasswordSecretRef: { name: 'unknown-admin', key: 'password' } },
+    });
+    expect(await untilStalled(op, 'no-such-image', 'PlatformImageNotFound')).to.contain('nobody:nothing:none');
+  });
+
+  it('requires admin credentials for a generalized image', async function () {
+    await createTemplate(op, 'no-admin', { image: { marketplace: WINDOWS_11 } });
+    expect(await untilStalled(op, 'no-admin', 'CredentialsRequired')).to.contain('spec.vm.adminUsername');
+  });
+
+  it('Stalls on a missing password Secret, goes on once it exists, and never lets the password out', async function () {
+    const t = await createTemplate(op, 'late-secret', { image: { marketplace: WINDOWS_11 }, vm: { adminUsername: 'labadmin', adminPasswordSecretRef: { name: 'late-admin', key: 'password' } } });
+    expect(await untilStalled(op, 'late-secret', 'AdminPasswordSecretNotFound')).to.contain('late-admin');
+    await createSecret(op, 'late-admin', PASSWORD);
+    const ready = await untilReady(op, 'late-secret');
+    expect(JSON.stringify(ready)).not.to.contain(PASSWORD);
+    expect(JSON.stringify(await eventsAbout(op, t))).not.to.contain(PASSWORD);
+    // The emulator, as ARM, keeps no password on the VM it returns.
+    expect(JSON.stringify(await observeTemplateVm(op, ready))).not.to.contain(PASSWORD);
+  });
+
+  it('refuses admin credentials with a specialized image', async function () {
+    await upload(port, gallery, 'special', { osState: 'Specialized' });
+    await createTemplate(op, 'special-admin', { image: { galleryImage: { name: 'special', version: '1.0.0' } }, vm: ADMIN });
+    expect(await untilStalled(op, 'special-admin', 'CredentialsNotAllowed')).to.contain('specialized');
+    const t = await untilTemplate(op, 'special-admin', (x) => x.status?.image?.version, 'image resolved');
+    expect(t.status?.image).to.include({ version: '1.0.0', osState: 'Specialized' });
+  });
+
+  it('Stalls a disabled image', async function () {
+    await upload(port, gallery, 'blocked');
+    await eventually(async () => (await getAttachment(op, 'shared-images'))?.status?.images?.find((i) => i.name === 'blocked'), { what: 'blocked in the catalogue' });
+    await createTemplate(op, 'uses-blocked', { image: { galleryImage: { name: 'blocked' } }, vm: ADMIN });
+    expect(await untilStalled(op, 'uses-blocked', 'ImageDisabled')).to.contain('blocked');
+  });
+
+  it('Stalls an image whose OS disk is 128 GB or more', async function () {
+    await upload(port, gallery, 'huge', { diskGiB: 200 });
+    await createTemplate(op, 'uses-huge', { image: { galleryImage: { name: 'huge', version: '1.0.0' } }, vm: ADMIN });
+    expect(await untilStalled(op, 'uses-huge', 'ImageTooLarge')).to.contain('200 GB');
+  });
+
+  it('needs a subnet with provider Azure', async function () {
+    await createAccount(op, 'azure-dept', { provider: 'Azure', azure: { subscriptionId: '00000000-0000-0000-0000-0000000000ab', resourceGroup: 'labs-rg' } });
+    await createTemplate(op, 'no-subnet', { labAccountRef: { name: 'azure-dept' }, image: { marketplace: WINDOWS_11 }, vm: ADMIN });
+    expect(await untilStalled(op, 'no-subnet', 'SubnetRequired')).to.contain('spec.vm.subnetId');
+  });
+
+  it('keeps the version `latest` resolved to, while a new template gets the newer one', async function () {
+    await upload(port, gallery, 'ubuntu-lab', { version: '1.0.0' });
+    const catalogued = (version: string) => async () => (await getAttachment(op, 'shared-images'))?.status?.images?.find((i) => i.name === 'ubuntu-lab' && i.latestVersion === version);
+    await eventually(catalogued('1.0.0'), { what: 'ubuntu-lab 1.0.0 in the catalogue' });
+    await createTemplate(op, 'ubuntu-first', { image: { galleryImage: { name: 'ubuntu-lab' } }, vm: ADMIN });
+    const first = await untilReady(op, 'ubuntu-first');
+    expect(first.status?.image).to.include({ version: '1.0.0', osState: 'Generalized' });
+
+    await upload(port, gallery, 'ubuntu-lab', { version: '1.0.1' });
+    await eventually(catalogued('1.0.1'), { what: 'ubuntu-lab 1.0.1 in the catalogue' });
+    await op.client.mergePatch(TEMPLATES, op.namespace, 'ubuntu-first', { spec: { title: 'changed' } });
+    const again = await untilTemplate(op, 'ubuntu-first', (t) => t.status?.observedGeneration === 2 && isReady(t), 'generation 2 Ready');
+    expect(again.status?.image).to.deep.equal(first.status?.image);
+
+    await createTemplate(op, 'ubuntu-second', { image: { galleryImage: { name: 'ubuntu-lab' } }, vm: ADMIN });
+    expect((await untilReady(op, 'ubuntu-second')).status?.image?.version).to.equal('1.0.1');
+  });
+});

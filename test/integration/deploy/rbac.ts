@@ -1,0 +1,113 @@
+// The operator's ServiceAccount and RBAC exactly as deploy/ renders them, created on the test
+// control plane, and a kubeconfig that authenticates as that ServiceAccount (a TokenRequest token):
+// run the operator with it to prove the rendered rights are enough, and no more.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
+import { repoRoot } from '../harness.ts';
+
+const run = promisify(execFile);
+
+/** The namespace deploy/ installs into; rendered objects are moved into the caller's. */
+export const DEPLOY_NAMESPACE = 'lab-image-operator-system';
+
+/** `kubectl kustomize deploy/`, as plain objects. */
+export async function renderKustomize(dir = join(repoRoot, 'deploy')): Promise<KubernetesObject[]> {
+  const { stdout } = await run('kubectl', ['kustomize', dir], { maxBuffer: 16 * 1024 * 1024 });
+  return loadAll(stdout) as KubernetesObject[];
+}
+
+/** Runs kubectl with `input` on stdin; rejects with kubectl's stderr when it fails. */
+export function kubectlWithInput(kubeconfigPath: string, input: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`kubectl ${args.join(' ')} failed (exit ${code}): ${stderr}`))));
+    child.stdin.end(input);
+  });
+}
+
+const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+
+interface Subject {
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/**
+ * The ServiceAccount and RBAC objects of deploy/, moved into `namespace`; cluster-scoped names get
+ * the namespace as a suffix so suites never share (or delete) each other's ClusterRoles.
+ */
+export async function renderedRbac(namespace: string): Promise<KubernetesObject[]> {
+  const objects = (await renderKustomize()).filter((obj) => RBAC_KINDS.has(obj.kind ?? ''));
+  const rename = (name: string) => `${name}-${namespace}`;
+  return objects.map((source) => {
+    const obj = structuredClone(source) as KubernetesObject & { roleRef?: { kind: string; name: string }; subjects?: Subject[] };
+    const metadata = obj.metadata!;
+    if (obj.kind === 'ClusterRole' || obj.kind === 'ClusterRoleBinding') metadata.name = rename(metadata.name!);
+    else metadata.namespace = namespace;
+    if (obj.roleRef?.kind === 'ClusterRole') obj.roleRef.name = rename(obj.roleRef.name);
+    for (const subject of obj.subjects ?? []) if (subject.namespace === DEPLOY_NAMESPACE) subject.namespace = namespace;
+    return obj;
+  });
+}
+
+export interface OperatorIdentity {
+  namespace: string;
+  serviceAccount: string;
+  /** Authenticates as system:serviceaccount:<namespace>:<serviceAccount>. */
+  kubeConfig: KubeConfig;
+  kubeconfigPath: string;
+  /** Deletes the cluster-scoped objects and the kubeconfig file (the namespace is the caller's). */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Creates deploy/'s ServiceAccount, ClusterRole, Role and bindings in `namespace` (which must exist)
+ * with the admin kubeconfig, then asks for a token for the ServiceAccount.
+ */
+export async function createOperatorIdentity(admin: KubeConfig, namespace: string): Promise<OperatorIdentity> {
+  const objects = await renderedRbac(namespace);
+  const api = KubernetesObjectApi.makeApiClient(admin);
+  for (const obj of objects) await api.create(obj);
+  const serviceAccount = objects.find((obj) => obj.kind === 'ServiceAccount')!.metadata!.name!;
+
+  const token = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+    name: serviceAccount,
+    namespace,
+    body: { spec: { expirationSeconds: 3600 } },
+  });
+  const cluster = admin.getCurrentCluster()!;
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ ...cluster, name: 'test' }],
+    users: [{ name: serviceAccount, token: token.status!.token }],
+    contexts: [{ name: 'operator', cluster: 'test', user: serviceAccount, namespace }],
+    currentContext: 'operator',
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'labimages-sa-'));
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  await writeFile(kubeconfigPath, kubeConfig.exportConfig(), { mode: 0o600 });
+
+  return {
+    namespace,
+    serviceAccount,
+    kubeConfig,
+    kubeconfigPath,
+    cleanup: async () => {
+      for (const obj of objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')) {
+        await api.delete(obj).catch(() => undefined);
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
