@@ -16,6 +16,8 @@ export interface TestOperator extends RunningOperator {
 export interface TestOperatorOptions {
   /** The operator watches only this namespace, so suites sharing the control plane stay apart. */
   namespace: string;
+  /** Who the operator is to the API server; default: the control plane's admin. */
+  kubeConfig?: KubeConfig;
   /** Use this emulator (e.g. to restart the operator against the same Azure state); default: a new one, stopped with the operator. */
   emulator?: RunningEmulator;
   emulatorOptions?: Partial<EmulatorOptions>;
@@ -29,7 +31,7 @@ export interface TestOperatorOptions {
  * suites run in seconds.
  */
 export async function startTestOperator(options: TestOperatorOptions): Promise<TestOperator> {
-  const kubeConfig = controlPlane().kubeConfig;
+  const kubeConfig = options.kubeConfig ?? controlPlane().kubeConfig;
   const emulator = options.emulator ?? (await startEmulator({ replicationSeconds: 2, operationSeconds: 0.2, ...options.emulatorOptions }));
   const operator = await startOperator({
     kubeConfig,

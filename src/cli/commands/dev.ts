@@ -1,25 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig, VersionApi, loadAllYaml, type KubernetesObject, type V1CustomResourceDefinition, type V1Namespace, type V1Secret } from '@kubernetes/client-node';
+import { KubeConfig, VersionApi, loadAllYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
 import { IMAGE_EXPORT, LAB_TEMPLATE, RESOURCES, renderAllCrdsYaml, type ImageExport, type LabTemplate } from '../../api/index.ts';
-import { createArmCredential, createGalleryPort } from '../../azure/index.ts';
-import { marketplaceImages } from '../../emulator/index.ts';
 import { ControlPlane } from '../../controlplane/controlplane.ts';
 import { installCrds } from '../../controlplane/install-crds.ts';
 import { startOperator, type RunningOperator } from '../../operator.ts';
 import { defaultPriceTable } from '../../pricing/price-table.ts';
-import { ObjectClient, isAlreadyExists, type ResourceType } from '../../runtime/index.ts';
 import { untilSignal } from '../signals.ts';
+import { applyExamples, readExamples, seedExternalVms } from '../examples.ts';
 import { renderStatus, statusDocument } from '../status-view.ts';
-
-const examplesDir = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
 interface DevOptions {
   useCurrentContext: boolean;
@@ -75,7 +68,7 @@ export function registerDevCommand(program: Command): void {
         if (options.examples) {
           const documents = await readExamples();
           if (operator.emulator) await seedExternalVms(operator.emulator, documents);
-          await applyExamples(kubeConfig, documents, say);
+          await applyExamples(kubeConfig, documents, { say });
         }
 
         say('');
@@ -98,57 +91,6 @@ export function registerDevCommand(program: Command): void {
         await rm(work, { recursive: true, force: true });
       }
     });
-}
-
-async function readExamples(): Promise<KubernetesObject[]> {
-  const files = (await readdir(examplesDir)).filter((file) => file.endsWith('.yaml')).sort();
-  const documents = await Promise.all(files.map(async (file) => loadAll(await readFile(join(examplesDir, file), 'utf8')) as KubernetesObject[]));
-  return documents.flat().filter((doc) => doc?.kind);
-}
-
-/** The examples include an export of a VM made outside any lab; in the embedded emulator it exists only if we make it. */
-async function seedExternalVms(emulator: { url: string; caPem: string }, documents: KubernetesObject[]): Promise<void> {
-  const image = marketplaceImages[0];
-  for (const doc of documents) {
-    const id = doc.kind === IMAGE_EXPORT.kind ? (doc as ImageExport).spec.source.virtualMachineId : undefined;
-    const match = id ? /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)$/i.exec(id) : null;
-    if (!match || !image) continue;
-    const [, subscriptionId = '', resourceGroup = '', name = ''] = match;
-    const port = createGalleryPort({ subscriptionId, credential: createArmCredential({ provider: 'Simulated' }), endpoint: emulator.url, caPem: emulator.caPem });
-    if (await port.observeVirtualMachine({ resourceGroup, name })) continue;
-    await port.createVirtualMachine(
-      { resourceGroup, name },
-      {
-        location: 'westeurope',
-        size: 'Standard_D2s_v5',
-        image: { marketplace: { publisher: image.publisher, offer: image.offer, sku: image.sku, version: 'latest' } },
-        // A marketplace image is generalized, so ARM wants an admin account; nobody logs in to this one.
-        admin: { username: 'labadmin', password: randomBytes(18).toString('base64') },
-      },
-    );
-  }
-}
-
-/** Creates each example object, leaving ones that already exist as they are (a second `dev` on the same cluster). */
-async function applyExamples(kubeConfig: KubeConfig, documents: KubernetesObject[], say: (line: string) => void): Promise<void> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const objects = new ObjectClient(kubeConfig);
-  const byKind = new Map<string, ResourceType>(Object.values(RESOURCES).map((resource) => [resource.kind, resource]));
-  for (const doc of documents) {
-    const namespace = doc.metadata?.namespace ?? 'default';
-    try {
-      if (doc.kind === 'Namespace') await core.createNamespace({ body: doc as V1Namespace });
-      else if (doc.kind === 'Secret') await core.createNamespacedSecret({ namespace, body: doc as V1Secret });
-      else {
-        const resource = byKind.get(doc.kind ?? '');
-        if (!resource) throw new Error(`examples/ holds a ${doc.kind}, which dev does not know how to create`);
-        await objects.create(resource, doc);
-      }
-      say(`created ${doc.kind} ${doc.metadata?.namespace ? `${namespace}/` : ''}${doc.metadata?.name}`);
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
-  }
 }
 
 /** Redraws the exports and templates from the operator's own caches (no API requests) once a second. */
