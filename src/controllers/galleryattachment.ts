@@ -1,5 +1,6 @@
 // The GalleryAttachment controller: one gallery per lab account (the oldest attachment holds it),
 // created or adopted, its image catalogue in status, and detach (or delete) on deletion.
+import { RESOURCES } from '../api/index.ts';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { GalleryAttachment, GalleryAttachmentStatus, ImageExport, LabAccount } from '../api/index.ts';
 import { ArmError } from '../azure/index.ts';
@@ -23,9 +24,6 @@ import { exportsFingerprint, readCatalogue } from './gallery-catalogue.ts';
 import { CREATED_BY_TAG, PROVISIONING_RECHECK_MS, afterHandle, deleteOwnGallery, galleryRef } from './gallery-detach.ts';
 import {
   BY_ACCOUNT_INDEX,
-  GALLERY_ATTACHMENT_RESOURCE,
-  IMAGE_EXPORT_RESOURCE,
-  LAB_ACCOUNT_RESOURCE,
   SyncMemo,
   armFailure,
   conditionsOf,
@@ -33,7 +31,7 @@ import {
   indexByAccount,
   isCredentialRejection,
   writeStatus,
-} from './gallery-shared.ts';
+} from './shared.ts';
 import { StalledError } from './stalled.ts';
 
 export const GALLERY_ATTACHMENT_FINALIZER = 'labimages.io/finalizer';
@@ -47,9 +45,9 @@ interface Attempt {
 
 export function galleryAttachmentController(ctx: OperatorContext): ControllerSetup {
   return (mgr) => {
-    const attachments = mgr.informer<GalleryAttachment>(GALLERY_ATTACHMENT_RESOURCE);
-    const accounts = mgr.informer<LabAccount>(LAB_ACCOUNT_RESOURCE);
-    const exports = mgr.informer<ImageExport>(IMAGE_EXPORT_RESOURCE);
+    const attachments = mgr.informer<GalleryAttachment>(RESOURCES.GalleryAttachment);
+    const accounts = mgr.informer<LabAccount>(RESOURCES.LabAccount);
+    const exports = mgr.informer<ImageExport>(RESOURCES.ImageExport);
     indexByAccount(attachments);
     indexByAccount(exports);
     const recorder = mgr.eventRecorder('galleryattachment-controller');
@@ -140,11 +138,11 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
         const account = accounts.get(att.spec.labAccountRef.name, att.metadata.namespace);
         const pending = await deleteOwnGallery(att, account, ctx.accounts, recorder, conditions, log);
         if (pending) {
-          await writeStatus(mgr.client, GALLERY_ATTACHMENT_RESOURCE, recorder, att, att.status ?? {}, conditions, log);
+          await writeStatus(mgr.client, RESOURCES.GalleryAttachment, recorder, att, att.status ?? {}, conditions, log);
           return pending;
         }
       }
-      await removeFinalizer(mgr.client, GALLERY_ATTACHMENT_RESOURCE, att, GALLERY_ATTACHMENT_FINALIZER);
+      await removeFinalizer(mgr.client, RESOURCES.GalleryAttachment, att, GALLERY_ATTACHMENT_FINALIZER);
       recorder.event(att, 'Normal', 'Detached', `detached from LabAccount ${att.spec.labAccountRef.name}`, 'Delete');
       return {};
     }
@@ -156,7 +154,7 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
         return {};
       }
       if (cached.metadata.deletionTimestamp) return await finalize(cached, log);
-      const att = (await addFinalizer(mgr.client, GALLERY_ATTACHMENT_RESOURCE, cached, GALLERY_ATTACHMENT_FINALIZER)) ?? cached;
+      const att = (await addFinalizer(mgr.client, RESOURCES.GalleryAttachment, cached, GALLERY_ATTACHMENT_FINALIZER)) ?? cached;
 
       const generation = att.metadata.generation ?? 0;
       const conditions = new Conditions(conditionsOf(att), generation);
@@ -182,7 +180,7 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
         }
       }
 
-      await writeStatus(mgr.client, GALLERY_ATTACHMENT_RESOURCE, recorder, att, status, conditions, log);
+      await writeStatus(mgr.client, RESOURCES.GalleryAttachment, recorder, att, status, conditions, log);
       if (attempt.rethrow) throw attempt.rethrow;
       return attempt.result;
     }
@@ -192,18 +190,18 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
 
     return {
       name: 'galleryattachment',
-      for: GALLERY_ATTACHMENT_RESOURCE,
+      for: RESOURCES.GalleryAttachment,
       forPredicate: generationChanged,
       watches: [
         // The account's readiness gates attaching.
-        { resource: LAB_ACCOUNT_RESOURCE, map: (obj: KubernetesObject) => toAttachments(obj.metadata?.namespace, obj.metadata?.name) },
+        { resource: RESOURCES.LabAccount, map: (obj: KubernetesObject) => toAttachments(obj.metadata?.namespace, obj.metadata?.name) },
         // Attachments of one account decide together who holds it: when one comes or goes, the others look again.
         {
-          resource: GALLERY_ATTACHMENT_RESOURCE,
+          resource: RESOURCES.GalleryAttachment,
           map: (obj: KubernetesObject) => toAttachments(obj.metadata?.namespace, (obj as GalleryAttachment).spec?.labAccountRef?.name, obj.metadata?.name),
         },
         // An export that changes may change the catalogue.
-        { resource: IMAGE_EXPORT_RESOURCE, map: (obj: KubernetesObject) => toAttachments(obj.metadata?.namespace, (obj as ImageExport).spec?.labAccountRef?.name) },
+        { resource: RESOURCES.ImageExport, map: (obj: KubernetesObject) => toAttachments(obj.metadata?.namespace, (obj as ImageExport).spec?.labAccountRef?.name) },
       ],
       reconcile,
     };

@@ -3,9 +3,7 @@
 import { Gauge } from 'prom-client';
 import {
   EXPORT_PHASES,
-  GROUP,
-  LAB_TEMPLATE,
-  VERSION,
+  RESOURCES,
   type GalleryAttachment,
   type ImageExport,
   type ImageExportStatus,
@@ -26,27 +24,22 @@ import {
   type Condition,
   type ControllerSetup,
   type Request,
-  type ResourceType,
   type Result,
 } from '../runtime/index.ts';
 import type { OperatorContext } from './context.ts';
 import {
   BY_ACCOUNT_INDEX,
-  GALLERY_ATTACHMENT_RESOURCE,
-  IMAGE_EXPORT_RESOURCE,
-  LAB_ACCOUNT_RESOURCE,
   armReason,
   indexByAccount,
   isCredentialRejection,
   recordConditionEvents,
-} from './gallery-shared.ts';
+} from './shared.ts';
 import { desiredTargets, planTargets, regionStatuses, sameTargets, type TargetRegion } from './imageexport-regions.ts';
 import { computeStatus, replicationPollMs, summarize, type ExportView } from './imageexport-status.ts';
 import { nextVersion } from './imageexport-version.ts';
 import { StalledError } from './stalled.ts';
 
 export const IMAGE_EXPORT_FINALIZER = 'labimages.io/image-export';
-const LAB_TEMPLATE_RESOURCE: ResourceType = { group: GROUP, version: VERSION, plural: LAB_TEMPLATE.plural, kind: LAB_TEMPLATE.kind };
 /** Exports by `namespace/source.labTemplateRef.name`. */
 const BY_SOURCE_TEMPLATE = 'labimages.io/source-template';
 /** Exports by image definition name, to see the versions other exports of an image claim. */
@@ -78,10 +71,10 @@ const inProgressStates = new Set(['Creating', 'Updating', 'Deleting', 'Migrating
 
 export function imageExportController(ctx: OperatorContext): ControllerSetup {
   return (mgr) => {
-    const exports = mgr.informer<ImageExport>(IMAGE_EXPORT_RESOURCE);
-    const accounts = mgr.informer<LabAccount>(LAB_ACCOUNT_RESOURCE);
-    const attachments = mgr.informer<GalleryAttachment>(GALLERY_ATTACHMENT_RESOURCE);
-    const templates = mgr.informer<LabTemplate>(LAB_TEMPLATE_RESOURCE);
+    const exports = mgr.informer<ImageExport>(RESOURCES.ImageExport);
+    const accounts = mgr.informer<LabAccount>(RESOURCES.LabAccount);
+    const attachments = mgr.informer<GalleryAttachment>(RESOURCES.GalleryAttachment);
+    const templates = mgr.informer<LabTemplate>(RESOURCES.LabTemplate);
     indexByAccount(exports);
     exports.addIndex(BY_SOURCE_TEMPLATE, (e) => (e.spec?.source?.labTemplateRef ? [objectKey(e.metadata?.namespace, e.spec.source.labTemplateRef.name)] : []));
     exports.addIndex(BY_IMAGE, (e) => (e.spec?.image?.name ? [e.spec.image.name.toLowerCase()] : []));
@@ -340,7 +333,7 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
     async function writeStatus(exp: ImageExport, view: ExportView, log: Logger): Promise<void> {
       const before = exp.status;
       const status: ImageExportStatus = computeStatus(before, exp.metadata.generation ?? 0, view, ctx.prices, new Date());
-      if (!(await patchStatus(mgr.client, IMAGE_EXPORT_RESOURCE, exp, status))) return;
+      if (!(await patchStatus(mgr.client, RESOURCES.ImageExport, exp, status))) return;
       log.debug({ phase: status.phase, progress: status.progress }, 'status written');
       const after = (status.conditions ?? []) as Condition[];
       const beforeConditions = before?.conditions as Condition[] | undefined;
@@ -361,12 +354,12 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
         if (exp.metadata.deletionTimestamp) {
           step = await finalize(exp, log);
           if (step === 'done') {
-            await removeFinalizer(mgr.client, IMAGE_EXPORT_RESOURCE, exp, IMAGE_EXPORT_FINALIZER);
+            await removeFinalizer(mgr.client, RESOURCES.ImageExport, exp, IMAGE_EXPORT_FINALIZER);
             forget(exp.metadata.uid);
             return {};
           }
         } else {
-          exp = (await addFinalizer(mgr.client, IMAGE_EXPORT_RESOURCE, exp, IMAGE_EXPORT_FINALIZER)) ?? exp;
+          exp = (await addFinalizer(mgr.client, RESOURCES.ImageExport, exp, IMAGE_EXPORT_FINALIZER)) ?? exp;
           step = await sync(exp, log);
         }
       } catch (err) {
@@ -393,13 +386,13 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
 
     return {
       name: 'imageexport',
-      for: IMAGE_EXPORT_RESOURCE,
+      for: RESOURCES.ImageExport,
       forPredicate: generationChanged,
       watches: [
-        { resource: LAB_ACCOUNT_RESOURCE, map: (a) => exportsOfAccount(a.metadata?.namespace, a.metadata?.name) },
-        { resource: GALLERY_ATTACHMENT_RESOURCE, map: (a) => exportsOfAccount(a.metadata?.namespace, (a as GalleryAttachment).spec?.labAccountRef?.name) },
+        { resource: RESOURCES.LabAccount, map: (a) => exportsOfAccount(a.metadata?.namespace, a.metadata?.name) },
+        { resource: RESOURCES.GalleryAttachment, map: (a) => exportsOfAccount(a.metadata?.namespace, (a as GalleryAttachment).spec?.labAccountRef?.name) },
         {
-          resource: LAB_TEMPLATE_RESOURCE,
+          resource: RESOURCES.LabTemplate,
           map: (obj) => {
             const t = obj as LabTemplate;
             const namespace = t.metadata.namespace ?? '';

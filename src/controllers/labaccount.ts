@@ -1,6 +1,7 @@
 // The LabAccount controller: the account's geography and regions, its replication defaults
 // checked against them, its credentials checked with one cheap ARM read per sync period, and the
 // attachment that holds its gallery.
+import { RESOURCES } from '../api/index.ts';
 import type { GalleryAttachment, LabAccount, LabAccountSpec, LabAccountStatus } from '../api/index.ts';
 import { ArmError, geographyOf, isKnownRegion, normalizeRegion, regionsOfGeography } from '../azure/index.ts';
 import type { Logger } from '../log.ts';
@@ -8,8 +9,6 @@ import { Conditions, generationChanged, objectKey, type ControllerSetup, type Re
 import type { OperatorContext } from './context.ts';
 import {
   BY_ACCOUNT_INDEX,
-  GALLERY_ATTACHMENT_RESOURCE,
-  LAB_ACCOUNT_RESOURCE,
   SyncMemo,
   armFailure,
   conditionsOf,
@@ -17,7 +16,7 @@ import {
   indexByAccount,
   isCredentialRejection,
   writeStatus,
-} from './gallery-shared.ts';
+} from './shared.ts';
 import { StalledError } from './stalled.ts';
 
 /** The account's geography and its regions; Stalled when the location is unknown. */
@@ -51,8 +50,8 @@ function credentialsSource(account: LabAccount): string {
 
 export function labAccountController(ctx: OperatorContext): ControllerSetup {
   return (mgr) => {
-    const accounts = mgr.informer<LabAccount>(LAB_ACCOUNT_RESOURCE);
-    const attachments = mgr.informer<GalleryAttachment>(GALLERY_ATTACHMENT_RESOURCE);
+    const accounts = mgr.informer<LabAccount>(RESOURCES.LabAccount);
+    const attachments = mgr.informer<GalleryAttachment>(RESOURCES.GalleryAttachment);
     indexByAccount(attachments);
     const recorder = mgr.eventRecorder('labaccount-controller');
     const checked = new SyncMemo(ctx.syncPeriodMs);
@@ -121,18 +120,18 @@ export function labAccountController(ctx: OperatorContext): ControllerSetup {
         }
       }
 
-      await writeStatus(mgr.client, LAB_ACCOUNT_RESOURCE, recorder, account, status, conditions, log);
+      await writeStatus(mgr.client, RESOURCES.LabAccount, recorder, account, status, conditions, log);
       if (rethrow) throw rethrow;
       return result;
     }
 
     return {
       name: 'labaccount',
-      for: LAB_ACCOUNT_RESOURCE,
+      for: RESOURCES.LabAccount,
       forPredicate: generationChanged,
       watches: [
         {
-          resource: GALLERY_ATTACHMENT_RESOURCE,
+          resource: RESOURCES.GalleryAttachment,
           map: (obj) => {
             const ref = (obj as GalleryAttachment).spec?.labAccountRef?.name;
             return ref ? [{ namespace: obj.metadata?.namespace ?? '', name: ref }] : [];

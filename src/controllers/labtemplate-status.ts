@@ -1,7 +1,7 @@
 // A LabTemplate's status, computed in one place from what one reconcile found.
 import { CONDITION_TYPES, type LabTemplate, type LabTemplatePhase, type LabTemplateStatus } from '../api/index.ts';
 import { Conditions, type ConditionStatus } from '../runtime/index.ts';
-import { conditionsOf } from './gallery-shared.ts';
+import { conditionsOf } from './shared.ts';
 import type { TemplateImage } from './labtemplate-rules.ts';
 
 export type VmStatus = NonNullable<LabTemplateStatus['vm']>;

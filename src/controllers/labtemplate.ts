@@ -2,9 +2,7 @@
 // gallery once that image's replica in the template's region has finished (DESIGN.md §2).
 import { CoreV1Api } from '@kubernetes/client-node';
 import {
-  GROUP,
-  LAB_TEMPLATE,
-  VERSION,
+  RESOURCES,
   type GalleryAttachment,
   type ImageExport,
   type LabAccount,
@@ -30,20 +28,16 @@ import {
   type Informer,
   type Manager,
   type Request,
-  type ResourceType,
   type Result,
 } from '../runtime/index.ts';
 import type { AccountConnection } from './account-connector.ts';
 import type { OperatorContext } from './context.ts';
 import {
-  GALLERY_ATTACHMENT_RESOURCE,
-  IMAGE_EXPORT_RESOURCE,
-  LAB_ACCOUNT_RESOURCE,
   armReason,
   conditionsOf,
   isCredentialRejection,
   recordConditionEvents,
-} from './gallery-shared.ts';
+} from './shared.ts';
 import {
   catalogueEntry,
   checkPlacement,
@@ -68,10 +62,9 @@ import {
 import { computeStatus, type Outcome, type VmStatus } from './labtemplate-status.ts';
 import { StalledError } from './stalled.ts';
 
-const TEMPLATES: ResourceType = { group: GROUP, version: VERSION, plural: LAB_TEMPLATE.plural, kind: LAB_TEMPLATE.kind };
-const ACCOUNTS = LAB_ACCOUNT_RESOURCE;
-const ATTACHMENTS = GALLERY_ATTACHMENT_RESOURCE;
-const EXPORTS = IMAGE_EXPORT_RESOURCE;
+const ACCOUNTS = RESOURCES.LabAccount;
+const ATTACHMENTS = RESOURCES.GalleryAttachment;
+const EXPORTS = RESOURCES.ImageExport;
 
 export const LAB_TEMPLATE_FINALIZER = 'labimages.io/template-vm';
 const BY_EXPORT = 'labtemplate.imageExportRef';
@@ -88,14 +81,14 @@ interface Evaluation {
 
 export function labTemplateController(ctx: OperatorContext): ControllerSetup {
   return (mgr: Manager) => {
-    const templates = mgr.informer<LabTemplate>(TEMPLATES);
+    const templates = mgr.informer<LabTemplate>(RESOURCES.LabTemplate);
     templates.addIndex(BY_EXPORT, (t) => (t.spec.image.imageExportRef ? [objectKey(t.metadata.namespace, t.spec.image.imageExportRef.name)] : []));
     templates.addIndex(BY_ACCOUNT, (t) => [objectKey(t.metadata.namespace, t.spec.labAccountRef.name)]);
     const reconciler = new LabTemplateReconciler(ctx, mgr, templates);
     const templatesBy = (index: string, key: string) => templates.byIndex(index, key).map((t) => ({ namespace: t.metadata.namespace ?? '', name: t.metadata.name ?? '' }));
     return {
       name: 'labtemplate',
-      for: TEMPLATES,
+      for: RESOURCES.LabTemplate,
       forPredicate: generationChanged,
       watches: [
         // An export's progress (status.regions) is what a waiting template reacts to: no polling of Azure for it.
@@ -134,7 +127,7 @@ class LabTemplateReconciler {
     if (!cached) return {};
     if (cached.metadata.deletionTimestamp) return await this.#finalize(cached, log);
     // The finalizer goes on before anything exists in Azure, so no VM can outlive its template.
-    const template = (await addFinalizer(this.#mgr.client, TEMPLATES, cached, LAB_TEMPLATE_FINALIZER)) ?? cached;
+    const template = (await addFinalizer(this.#mgr.client, RESOURCES.LabTemplate, cached, LAB_TEMPLATE_FINALIZER)) ?? cached;
 
     let evaluation: Evaluation;
     let retry: unknown;
@@ -329,7 +322,7 @@ class LabTemplateReconciler {
     if (!account) {
       // Nothing left to reach Azure through; keeping the template would only block its namespace.
       this.#events.event(template, 'Warning', 'VirtualMachineLeftBehind', `LabAccount ${template.spec.labAccountRef.name} is gone: template VM ${vmName(template)} was not deleted`);
-      await removeFinalizer(this.#mgr.client, TEMPLATES, template, LAB_TEMPLATE_FINALIZER);
+      await removeFinalizer(this.#mgr.client, RESOURCES.LabTemplate, template, LAB_TEMPLATE_FINALIZER);
       return {};
     }
     let connection: AccountConnection;
@@ -343,7 +336,7 @@ class LabTemplateReconciler {
     const ref = { resourceGroup: connection.resourceGroup, name: vmName(template) };
     const vm = await connection.port.observeVirtualMachine(ref);
     if (!vm || vm.tags[templateUidTag] !== template.metadata.uid) {
-      await removeFinalizer(this.#mgr.client, TEMPLATES, template, LAB_TEMPLATE_FINALIZER);
+      await removeFinalizer(this.#mgr.client, RESOURCES.LabTemplate, template, LAB_TEMPLATE_FINALIZER);
       log.info({ vm: ref.name }, 'template VM gone, finalizer removed');
       return {};
     }
@@ -369,7 +362,7 @@ class LabTemplateReconciler {
 
   async #writeStatus(template: LabTemplate, outcome: Outcome, log: Logger): Promise<void> {
     const status: LabTemplateStatus = computeStatus(template, outcome, new Date());
-    const written = await patchStatus(this.#mgr.client, TEMPLATES, template, status);
+    const written = await patchStatus(this.#mgr.client, RESOURCES.LabTemplate, template, status);
     if (!written) return;
     log.debug({ phase: status.phase, reason: outcome.reason }, 'status written');
     recordConditionEvents(this.#events, template, conditionsOf(template), conditionsOf({ status }) ?? []);

@@ -5,15 +5,14 @@ import { Registry } from 'prom-client';
 import type { GalleryAttachment, GalleryAttachmentSpec, LabAccount, LabAccountSpec } from '../../../src/api/index.ts';
 import { createGalleryPort, simulatedCredential, type GalleryPort, type GalleryRef } from '../../../src/azure/index.ts';
 import { simulatedResourceGroup, simulatedSubscriptionId } from '../../../src/controllers/account-connector.ts';
-import { GALLERY_ATTACHMENT_RESOURCE, LAB_ACCOUNT_RESOURCE } from '../../../src/controllers/gallery-shared.ts';
-import { API_VERSION } from '../../../src/api/index.ts';
+
+import { API_VERSION, RESOURCES } from '../../../src/api/index.ts';
 import { untilDone } from '../emulator/helpers.ts';
 import type { TestOperator } from '../operator.ts';
 
-export { GALLERY_ATTACHMENT_RESOURCE, LAB_ACCOUNT_RESOURCE };
 
 export function createAccount(op: TestOperator, name: string, spec: Partial<LabAccountSpec> = {}): Promise<LabAccount> {
-  return op.client.create<LabAccount>(LAB_ACCOUNT_RESOURCE, {
+  return op.client.create<LabAccount>(RESOURCES.LabAccount, {
     apiVersion: API_VERSION,
     kind: 'LabAccount',
     metadata: { name, namespace: op.namespace },
@@ -22,7 +21,7 @@ export function createAccount(op: TestOperator, name: string, spec: Partial<LabA
 }
 
 export function createAttachment(op: TestOperator, name: string, spec: Partial<GalleryAttachmentSpec> & { gallery: GalleryAttachmentSpec['gallery'] }): Promise<GalleryAttachment> {
-  return op.client.create<GalleryAttachment>(GALLERY_ATTACHMENT_RESOURCE, {
+  return op.client.create<GalleryAttachment>(RESOURCES.GalleryAttachment, {
     apiVersion: API_VERSION,
     kind: 'GalleryAttachment',
     metadata: { name, namespace: op.namespace },
@@ -31,11 +30,11 @@ export function createAttachment(op: TestOperator, name: string, spec: Partial<G
 }
 
 export function getAccount(op: TestOperator, name: string): Promise<LabAccount | undefined> {
-  return op.client.get<LabAccount>(LAB_ACCOUNT_RESOURCE, op.namespace, name);
+  return op.client.get<LabAccount>(RESOURCES.LabAccount, op.namespace, name);
 }
 
 export function getAttachment(op: TestOperator, name: string): Promise<GalleryAttachment | undefined> {
-  return op.client.get<GalleryAttachment>(GALLERY_ATTACHMENT_RESOURCE, op.namespace, name);
+  return op.client.get<GalleryAttachment>(RESOURCES.GalleryAttachment, op.namespace, name);
 }
 
 type WithConditions = { metadata?: { generation?: number }; status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason: string; message: string }[] } };

@@ -1,17 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import type { GalleryAttachment, ImageExport } from '../../../src/api/index.ts';
-import { API_VERSION } from '../../../src/api/index.ts';
+import { API_VERSION, RESOURCES } from '../../../src/api/index.ts';
 import type { GalleryPort } from '../../../src/azure/index.ts';
 import { CREATED_BY_TAG } from '../../../src/controllers/gallery-detach.ts';
-import { IMAGE_EXPORT_RESOURCE } from '../../../src/controllers/gallery-shared.ts';
+
 import { requestCounts, untilDone } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
 import {
-  GALLERY_ATTACHMENT_RESOURCE,
-  LAB_ACCOUNT_RESOURCE,
   armPort,
   condition,
   createAccount,
@@ -101,7 +99,7 @@ describe('GalleryAttachment controller', function () {
     await uploadImage(port, galleryIn(op, 'labgallery'), 'ubuntu-outside', { version: '1.0.10', regions: ['westeurope'] });
     await uploadImage(port, galleryIn(op, 'labgallery'), 'ubuntu-outside', { version: '1.0.9', regions: ['westeurope'] });
     await uploadImage(port, galleryIn(op, 'labgallery'), 'exported-img', { regions: ['westeurope'], exportUid: 'some-export-uid' });
-    await op.client.mergePatch(GALLERY_ATTACHMENT_RESOURCE, op.namespace, 'shared-images', { spec: { images: { enableNew: false, overrides: [{ name: 'ubuntu-outside', enabled: true }] } } });
+    await op.client.mergePatch(RESOURCES.GalleryAttachment, op.namespace, 'shared-images', { spec: { images: { enableNew: false, overrides: [{ name: 'ubuntu-outside', enabled: true }] } } });
     const images = await eventually(async () => {
       const a = await getAttachment(op, 'shared-images');
       const list = a?.status?.images ?? [];
@@ -145,7 +143,7 @@ describe('GalleryAttachment controller', function () {
     expect(stalled?.status?.galleryId).to.equal(undefined);
     await eventually(async () => (await getAccount(op, 'race-dept'))?.status?.gallery?.attachment === holder, { what: 'the account to name the holder' });
 
-    await op.client.delete(GALLERY_ATTACHMENT_RESOURCE, op.namespace, holder);
+    await op.client.delete(RESOURCES.GalleryAttachment, op.namespace, holder);
     await gone(op, holder);
     const next = await readyAttachment(op, other);
     expect(condition(next, 'Stalled')).to.equal(undefined);
@@ -169,7 +167,7 @@ describe('GalleryAttachment controller', function () {
     const adopted = await readyAttachment(op, 'adopter');
     expect(condition(adopted, 'Ready')?.message).to.contain('adopted');
 
-    await op.client.delete(GALLERY_ATTACHMENT_RESOURCE, op.namespace, 'adopter');
+    await op.client.delete(RESOURCES.GalleryAttachment, op.namespace, 'adopter');
     await gone(op, 'adopter');
     expect(await port.observeGallery(galleryIn(op, 'existinggallery'))).not.to.equal(undefined);
     const kept = await eventually(async () => (await eventsAbout(op, created)).find((e) => e.reason === 'GalleryKept'), { what: 'a GalleryKept Event' });
@@ -182,7 +180,7 @@ describe('GalleryAttachment controller', function () {
     const created = await createAttachment(op, 'deleter', { labAccountRef: { name: 'del-dept' }, gallery: { name: 'emptygallery' }, deletionPolicy: 'Delete' });
     await readyAttachment(op, 'deleter');
     expect(await port.observeGallery(galleryIn(op, 'emptygallery'))).not.to.equal(undefined);
-    await op.client.delete(GALLERY_ATTACHMENT_RESOURCE, op.namespace, 'deleter');
+    await op.client.delete(RESOURCES.GalleryAttachment, op.namespace, 'deleter');
     await gone(op, 'deleter');
     expect(await port.observeGallery(galleryIn(op, 'emptygallery'))).to.equal(undefined);
     const reasons = (await eventsAbout(op, created)).map((e) => e.reason);
@@ -194,7 +192,7 @@ describe('GalleryAttachment controller', function () {
     const created = await createAttachment(op, 'keeper', { labAccountRef: { name: 'keep-dept' }, gallery: { name: 'fullgallery' }, deletionPolicy: 'Delete' });
     await readyAttachment(op, 'keeper');
     await uploadImage(port, galleryIn(op, 'fullgallery'), 'kept-image', { regions: ['westeurope'] });
-    await op.client.delete(GALLERY_ATTACHMENT_RESOURCE, op.namespace, 'keeper');
+    await op.client.delete(RESOURCES.GalleryAttachment, op.namespace, 'keeper');
     await gone(op, 'keeper');
     expect(await port.observeGallery(galleryIn(op, 'fullgallery'))).not.to.equal(undefined);
     const kept = await eventually(async () => (await eventsAbout(op, created)).find((e) => e.reason === 'GalleryKept'), { what: 'a GalleryKept Event' });
@@ -214,7 +212,7 @@ describe('GalleryAttachment controller', function () {
     expect(message).to.contain('late-dept').and.contain('UnknownLocation');
 
     // spec.location is immutable: replace the account.
-    await op.client.delete(LAB_ACCOUNT_RESOURCE, op.namespace, 'late-dept');
+    await op.client.delete(RESOURCES.LabAccount, op.namespace, 'late-dept');
     await eventually(async () => (await getAccount(op, 'late-dept')) === undefined, { what: 'late-dept gone' });
     await createAccount(op, 'late-dept');
     await readyAttachment(op, 'early');
@@ -243,7 +241,7 @@ describe('GalleryAttachment controller: catalogue refresh on ImageExport changes
     const before = await readyAttachment(op, 'team');
     expect(before.status?.images?.map((i) => [i.name, i.source])).to.deep.equal([['win11-cs101', 'External']]);
 
-    await op.client.create<ImageExport>(IMAGE_EXPORT_RESOURCE, {
+    await op.client.create<ImageExport>(RESOURCES.ImageExport, {
       apiVersion: API_VERSION,
       kind: 'ImageExport',
       metadata: { name: 'cs101-v2', namespace: op.namespace },

@@ -1,10 +1,10 @@
 // What every ImageExport suite needs: a Ready account with an attached gallery (made by the real
 // LabAccount and GalleryAttachment controllers), a source VM in the emulator, and helpers to read
 // exports and their versions in the gallery.
-import { API_VERSION, type ImageExport, type LabAccount } from '../../../src/api/index.ts';
+import { API_VERSION, RESOURCES, type ImageExport, type LabAccount } from '../../../src/api/index.ts';
 import { createGalleryPort, simulatedCredential, type GalleryPort, type ImageVersionObservation, type OperationHandle } from '../../../src/azure/index.ts';
 import { simulatedSubscriptionId } from '../../../src/controllers/account-connector.ts';
-import { GALLERY_ATTACHMENT_RESOURCE, IMAGE_EXPORT_RESOURCE, LAB_ACCOUNT_RESOURCE } from '../../../src/controllers/gallery-shared.ts';
+
 import { isConditionTrue, type Condition, type ObjectClient } from '../../../src/runtime/index.ts';
 import { raw } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
@@ -22,7 +22,6 @@ export interface Target {
 export function portFor(emulator: Target): GalleryPort {
   return createGalleryPort({ subscriptionId: simulatedSubscriptionId, credential: simulatedCredential(), endpoint: emulator.url, caPem: emulator.caPem, retry: { baseDelayMs: 10, maxDelayMs: 50 } });
 }
-
 
 async function complete(port: GalleryPort, handle: OperationHandle): Promise<void> {
   let current = handle;
@@ -58,8 +57,8 @@ export async function createAccountWithGallery(client: ObjectClient, namespace: 
     metadata: { name: ACCOUNT, namespace },
     spec: { location: 'eastus', replication: { regions: DEFAULT_REGIONS } },
   };
-  await client.create(LAB_ACCOUNT_RESOURCE, account);
-  await client.create(GALLERY_ATTACHMENT_RESOURCE, {
+  await client.create(RESOURCES.LabAccount, account);
+  await client.create(RESOURCES.GalleryAttachment, {
     apiVersion: API_VERSION,
     kind: 'GalleryAttachment',
     metadata: { name: 'shared-images', namespace },
@@ -67,7 +66,7 @@ export async function createAccountWithGallery(client: ObjectClient, namespace: 
   });
   await eventually(
     async () => {
-      const a = await client.get<LabAccount>(LAB_ACCOUNT_RESOURCE, namespace, ACCOUNT);
+      const a = await client.get<LabAccount>(RESOURCES.LabAccount, namespace, ACCOUNT);
       return isConditionTrue(a?.status?.conditions as Condition[] | undefined, 'Ready') && a?.status?.gallery?.id ? a : undefined;
     },
     { timeoutMs: 60_000, what: 'the lab account Ready with its gallery attached' },
@@ -83,7 +82,7 @@ export function exportManifest(namespace: string, name: string, spec: Partial<Im
   };
 }
 
-export const getExport = (client: ObjectClient, namespace: string, name: string) => client.get<ImageExport>(IMAGE_EXPORT_RESOURCE, namespace, name);
+export const getExport = (client: ObjectClient, namespace: string, name: string) => client.get<ImageExport>(RESOURCES.ImageExport, namespace, name);
 
 export function condition(exp: ImageExport | undefined, type: string): Condition | undefined {
   return (exp?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
@@ -106,7 +105,6 @@ export async function versionsOf(port: GalleryPort, namespace: string, image: st
   return (await port.listImageVersions(imageRef(namespace, image))).filter((v) => v.exportUid === uid);
 }
 
-export { IMAGE_EXPORT_RESOURCE };
 export { setFaults } from '../emulator/helpers.ts';
 
 /** A request to the emulator's admin endpoints (`/_emulator/...`); the parsed answer, or an error for a refusal. */

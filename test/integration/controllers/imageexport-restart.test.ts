@@ -1,3 +1,4 @@
+import { RESOURCES } from '../../../src/api/index.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,6 @@ import { controlPlane, createTestNamespace, repoRoot } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
 import { eventually } from '../eventually.ts';
 import {
-  IMAGE_EXPORT_RESOURCE,
   createAccountWithGallery,
   createSourceVm,
   exportManifest,
@@ -36,7 +36,7 @@ describe('ImageExport progress while replicating', function () {
 
   it('shows progress strictly between 0 and 100 while replicating, then 100 when Ready', async () => {
     const vmId = await createSourceVm(portFor(op.emulator), ns, 'slow-vm');
-    await op.client.create(IMAGE_EXPORT_RESOURCE, exportManifest(ns, 'slow', { source: { virtualMachineId: vmId }, replication: { regions: ['eastus'] } }));
+    await op.client.create(RESOURCES.ImageExport, exportManifest(ns, 'slow', { source: { virtualMachineId: vmId }, replication: { regions: ['eastus'] } }));
     const midway = await untilExport(op.client, ns, 'slow', (e) => (e.status?.progress ?? 0) > 0 && (e.status?.progress ?? 100) < 100, 'progress between 0 and 100');
     expect(midway.status?.phase).to.equal('Replicating');
     expect(midway.status?.regions?.[0]).to.include({ name: 'eastus', state: 'Replicating' });
@@ -100,7 +100,7 @@ describe('ImageExport exactly once across operator kills', function () {
 
   it('makes one image version though killed right after the PUT, while exporting and while replicating', async () => {
     const vmId = await createSourceVm(port, ns, 'kill-vm');
-    const created = await client.create(IMAGE_EXPORT_RESOURCE, exportManifest(ns, 'killed', { source: { virtualMachineId: vmId } }));
+    const created = await client.create(RESOURCES.ImageExport, exportManifest(ns, 'killed', { source: { virtualMachineId: vmId } }));
     const uid = created.metadata?.uid ?? '';
 
     // 1: as soon as Azure has the version, before the operator can have written status.
@@ -125,7 +125,7 @@ describe('ImageExport exactly once across operator kills', function () {
   it('adopts the version a killed operator PUT but never recorded, instead of making another', async () => {
     await kill();
     const vmId = await createSourceVm(port, ns, 'adopt-vm');
-    const created = await client.create(IMAGE_EXPORT_RESOURCE, exportManifest(ns, 'adopted', { source: { virtualMachineId: vmId }, replication: { regions: ['eastus'] } }));
+    const created = await client.create(RESOURCES.ImageExport, exportManifest(ns, 'adopted', { source: { virtualMachineId: vmId }, replication: { regions: ['eastus'] } }));
     const uid = created.metadata?.uid ?? '';
     // What a process killed between the ARM PUT and the status write leaves behind: a tagged version, no status.
     const image = imageRef(ns, 'adopted');

@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { API_VERSION, type ImageExport, type LabTemplate } from '../../../src/api/index.ts';
+import { API_VERSION, RESOURCES, type ImageExport, type LabTemplate } from '../../../src/api/index.ts';
 import type { GalleryPort } from '../../../src/azure/index.ts';
-import { LAB_ACCOUNT_RESOURCE } from '../../../src/controllers/gallery-shared.ts';
+
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
 import { eventually } from '../eventually.ts';
 import {
   DEFAULT_REGIONS,
-  IMAGE_EXPORT_RESOURCE,
   condition,
   createAccountWithGallery,
   createSourceVm,
@@ -24,7 +23,6 @@ import {
 } from './imageexport-fixtures.ts';
 
 const run = promisify(execFile);
-const LAB_TEMPLATE_RESOURCE = { group: 'labimages.io', version: 'v1alpha1', plural: 'labtemplates', kind: 'LabTemplate' };
 
 describe('ImageExport controller', function () {
   let op: TestOperator;
@@ -44,7 +42,7 @@ describe('ImageExport controller', function () {
   afterEach(async () => setFaults(op.emulator, { regionFailures: [], throttle: null }));
 
   const create = (name: string, spec: Partial<ImageExport['spec']> = {}) =>
-    op.client.create(IMAGE_EXPORT_RESOURCE, exportManifest(ns, name, { source: { virtualMachineId: vmId }, ...spec }));
+    op.client.create(RESOURCES.ImageExport, exportManifest(ns, name, { source: { virtualMachineId: vmId }, ...spec }));
 
   it('exports and replicates to every target region; kubectl wait returns once all are Completed', async () => {
     await create('win11-cs101');
@@ -75,7 +73,7 @@ describe('ImageExport controller', function () {
     const ready = await untilExport(op.client, ns, 'win11-cs101', isReady, 'Ready');
     // Related objects changing enqueue the export; each such reconcile observes Azure and finds nothing new.
     for (let i = 0; i < 3; i++) {
-      await op.client.mergePatch(LAB_ACCOUNT_RESOURCE, ns, 'cs-dept', { metadata: { annotations: { touch: String(i) } } });
+      await op.client.mergePatch(RESOURCES.LabAccount, ns, 'cs-dept', { metadata: { annotations: { touch: String(i) } } });
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
     const later = (await getExport(op.client, ns, 'win11-cs101'))!;
@@ -83,7 +81,7 @@ describe('ImageExport controller', function () {
   });
 
   it('gives exports of one image created together distinct versions, one each', async () => {
-    await Promise.all(['a', 'b', 'c'].map((suffix) => op.client.create(IMAGE_EXPORT_RESOURCE, { ...exportManifest(ns, `shared-${suffix}`, { source: { virtualMachineId: vmId } }), spec: { ...exportManifest(ns, `shared-${suffix}`, { source: { virtualMachineId: vmId } }).spec, image: { name: 'shared', osType: 'Windows' } } })));
+    await Promise.all(['a', 'b', 'c'].map((suffix) => op.client.create(RESOURCES.ImageExport, { ...exportManifest(ns, `shared-${suffix}`, { source: { virtualMachineId: vmId } }), spec: { ...exportManifest(ns, `shared-${suffix}`, { source: { virtualMachineId: vmId } }).spec, image: { name: 'shared', osType: 'Windows' } } })));
     const done = await Promise.all(['a', 'b', 'c'].map((suffix) => untilExport(op.client, ns, `shared-${suffix}`, isReady, 'Ready')));
     expect(done.map((e) => e.status?.version).sort()).to.deep.equal(['1.0.0', '1.0.1', '1.0.2']);
     const all = await port.listImageVersions(imageRef(ns, 'shared'));
@@ -92,11 +90,11 @@ describe('ImageExport controller', function () {
 
   it('narrows and widens the regions of the existing version', async () => {
     const ready = await untilExport(op.client, ns, 'win11-cs101', isReady, 'Ready');
-    await op.client.mergePatch(IMAGE_EXPORT_RESOURCE, ns, 'win11-cs101', { spec: { replication: { regions: ['eastus'] } } });
+    await op.client.mergePatch(RESOURCES.ImageExport, ns, 'win11-cs101', { spec: { replication: { regions: ['eastus'] } } });
     const narrowed = await untilExport(op.client, ns, 'win11-cs101', (e) => isReady(e) && e.status?.regionsReady === '1/1', 'narrowed to one region');
     expect((await port.observeImageVersion({ ...imageRef(ns, 'win11-cs101'), version: '1.0.0' }))?.targetRegions.map((r) => r.name)).to.deep.equal(['eastus']);
 
-    await op.client.mergePatch(IMAGE_EXPORT_RESOURCE, ns, 'win11-cs101', { spec: { replication: { regions: ['eastus', 'eastus2', 'centralus'], replicaCount: 2 } } });
+    await op.client.mergePatch(RESOURCES.ImageExport, ns, 'win11-cs101', { spec: { replication: { regions: ['eastus', 'eastus2', 'centralus'], replicaCount: 2 } } });
     const widened = await untilExport(op.client, ns, 'win11-cs101', (e) => isReady(e) && e.status?.regionsReady === '3/3' && e.metadata.generation === e.status.observedGeneration, 'widened to three regions');
     expect(widened.status?.regions?.map((r) => [r.name, r.replicaCount])).to.deep.equal([['eastus', 2], ['eastus2', 2], ['centralus', 2]]);
     const observed = await port.observeImageVersion({ ...imageRef(ns, 'win11-cs101'), version: '1.0.0' });
@@ -159,7 +157,7 @@ describe('ImageExport controller', function () {
     await port.deleteImageVersion(ref);
     await eventually(async () => (await port.observeImageVersion(ref)) === undefined, { what: 'the version gone' });
     // Drift is found at the next reconcile: a spec change makes one now rather than at the sync period.
-    await op.client.mergePatch(IMAGE_EXPORT_RESOURCE, ns, 'drift', { spec: { replication: { regions: ['eastus'], replicaCount: 2 } } });
+    await op.client.mergePatch(RESOURCES.ImageExport, ns, 'drift', { spec: { replication: { regions: ['eastus'], replicaCount: 2 } } });
     await eventually(async () => (await port.observeImageVersion(ref))?.exportUid === ready.metadata.uid, { what: 'the version recreated' });
     const again = await untilExport(op.client, ns, 'drift', (x) => isReady(x) && x.status?.observedGeneration === x.metadata.generation, 'Ready again');
     expect(again.status?.version).to.equal(ready.status?.version);
@@ -180,17 +178,17 @@ describe('ImageExport controller', function () {
       metadata: { name: 'ubuntu-template', namespace: ns },
       spec: { labAccountRef: { name: 'cs-dept' }, image: { marketplace: { publisher: 'canonical', offer: 'ubuntu-24_04-lts', sku: 'server' } } },
     };
-    await op.client.create(LAB_TEMPLATE_RESOURCE, template);
+    await op.client.create(RESOURCES.LabTemplate, template);
     await create('from-ubuntu', { source: { labTemplateRef: { name: 'ubuntu-template' } }, image: { name: 'ubuntu-cs101', osType: 'Linux' }, replication: { regions: ['eastus'] } });
     await untilExport(op.client, ns, 'from-ubuntu', (x) => condition(x, 'Reconciling')?.reason === 'SourceNotReady', 'SourceNotReady');
     // The template's status changing is what wakes the export (no LabTemplate controller writes it in this suite).
-    await op.client.mergePatchStatus(LAB_TEMPLATE_RESOURCE, ns, 'ubuntu-template', { status: { vm: { id: linuxVm, provisioningState: 'Succeeded' } } });
+    await op.client.mergePatchStatus(RESOURCES.LabTemplate, ns, 'ubuntu-template', { status: { vm: { id: linuxVm, provisioningState: 'Succeeded' } } });
     const e = await untilExport(op.client, ns, 'from-ubuntu', isReady, 'Ready');
     // The LabTemplate controller may have given the template a VM of its own meanwhile: either is the template's.
-    const current = (await op.client.get<LabTemplate>(LAB_TEMPLATE_RESOURCE, ns, 'ubuntu-template'))?.status?.vm?.id;
+    const current = (await op.client.get<LabTemplate>(RESOURCES.LabTemplate, ns, 'ubuntu-template'))?.status?.vm?.id;
     const source = (await port.observeImageVersion({ ...imageRef(ns, 'ubuntu-cs101'), version: e.status!.version! }))?.source.virtualMachineId;
     expect([linuxVm, current]).to.include(source);
-    await op.client.delete(LAB_TEMPLATE_RESOURCE, ns, 'ubuntu-template');
+    await op.client.delete(RESOURCES.LabTemplate, ns, 'ubuntu-template');
   });
 
   it('blocks deletion while a LabTemplate uses the export, then deletes the version', async () => {
@@ -201,25 +199,25 @@ describe('ImageExport controller', function () {
       metadata: { name: 'cs101-template', namespace: ns },
       spec: { labAccountRef: { name: 'cs-dept' }, image: { imageExportRef: { name: 'win11-cs101' } } },
     };
-    await op.client.create(LAB_TEMPLATE_RESOURCE, template);
-    await op.client.delete(IMAGE_EXPORT_RESOURCE, ns, 'win11-cs101');
+    await op.client.create(RESOURCES.LabTemplate, template);
+    await op.client.delete(RESOURCES.ImageExport, ns, 'win11-cs101');
     const blocked = await untilExport(op.client, ns, 'win11-cs101', (x) => condition(x, 'DeletionBlocked')?.status === 'True', 'DeletionBlocked');
     expect(blocked.status?.phase).to.equal('Deleting');
     expect(condition(blocked, 'DeletionBlocked')).to.include({ reason: 'InUse' });
     expect(condition(blocked, 'DeletionBlocked')?.message).to.contain('cs101-template');
     expect(await versionsOf(port, ns, 'win11-cs101', ready.metadata.uid!)).to.have.length(1);
 
-    await op.client.delete(LAB_TEMPLATE_RESOURCE, ns, 'cs101-template');
+    await op.client.delete(RESOURCES.LabTemplate, ns, 'cs101-template');
     await eventually(async () => (await getExport(op.client, ns, 'win11-cs101')) === undefined, { what: 'the export gone', timeoutMs: 60_000 });
     expect(await versionsOf(port, ns, 'win11-cs101', ready.metadata.uid!)).to.have.length(0);
   });
 
   it('deletes only its own version, and keeps it with deletionPolicy Retain', async () => {
     const [a, b] = await Promise.all([getExport(op.client, ns, 'shared-a'), getExport(op.client, ns, 'shared-b')]);
-    await op.client.mergePatch(IMAGE_EXPORT_RESOURCE, ns, 'shared-b', { spec: { deletionPolicy: 'Retain' } });
+    await op.client.mergePatch(RESOURCES.ImageExport, ns, 'shared-b', { spec: { deletionPolicy: 'Retain' } });
     await untilExport(op.client, ns, 'shared-b', (x) => x.status?.observedGeneration === x.metadata.generation, 'saw Retain');
-    await op.client.delete(IMAGE_EXPORT_RESOURCE, ns, 'shared-a');
-    await op.client.delete(IMAGE_EXPORT_RESOURCE, ns, 'shared-b');
+    await op.client.delete(RESOURCES.ImageExport, ns, 'shared-a');
+    await op.client.delete(RESOURCES.ImageExport, ns, 'shared-b');
     await eventually(async () => !(await getExport(op.client, ns, 'shared-a')) && !(await getExport(op.client, ns, 'shared-b')), { what: 'both exports gone' });
     const left = await port.listImageVersions(imageRef(ns, 'shared'));
     expect(left.map((v) => v.exportUid).sort()).to.deep.equal([b!.metadata.uid, (await getExport(op.client, ns, 'shared-c'))!.metadata.uid].sort());

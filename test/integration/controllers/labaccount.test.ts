@@ -1,3 +1,4 @@
+import { RESOURCES } from '../../../src/api/index.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
@@ -5,7 +6,7 @@ import { requestCounts } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
-import { LAB_ACCOUNT_RESOURCE, condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, reconcileCount, stalledMessage } from './galleryattachment-helpers.ts';
+import { condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, reconcileCount, stalledMessage } from './galleryattachment-helpers.ts';
 
 const SYNC_PERIOD_MS = 2000;
 
@@ -50,7 +51,7 @@ describe('LabAccount controller', function () {
     const message = await eventually(async () => stalledMessage(await getAccount(op, 'eu-only'), 'RegionOutsideGeography'), { what: 'RegionOutsideGeography' });
     expect(message).to.contain('spec.replication.regions').and.contain('francecentral').and.contain('Europe');
 
-    await op.client.mergePatch(LAB_ACCOUNT_RESOURCE, op.namespace, 'eu-only', { spec: { replication: { regions: ['westeurope', 'northeurope'] } } });
+    await op.client.mergePatch(RESOURCES.LabAccount, op.namespace, 'eu-only', { spec: { replication: { regions: ['westeurope', 'northeurope'] } } });
     const fixed = await eventually(async () => {
       const a = await getAccount(op, 'eu-only');
       return isReady(a) && a;

@@ -1,9 +1,9 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { API_VERSION, GROUP, LAB_TEMPLATE, VERSION, type ImageExport, type LabAccount, type LabTemplate, type LabTemplateSpec } from '../../../src/api/index.ts';
+import { API_VERSION, GROUP, LAB_TEMPLATE, RESOURCES, VERSION, type ImageExport, type LabAccount, type LabTemplate, type LabTemplateSpec } from '../../../src/api/index.ts';
 import type { GalleryPort, GalleryRef } from '../../../src/azure/index.ts';
 import { simulatedResourceGroup } from '../../../src/controllers/account-connector.ts';
-import { IMAGE_EXPORT_RESOURCE } from '../../../src/controllers/gallery-shared.ts';
+
 import { templateUidTag, vmName } from '../../../src/controllers/labtemplate-rules.ts';
 import { untilDone } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
@@ -28,7 +28,7 @@ function createTemplate(op: TestOperator, name: string, spec: Partial<LabTemplat
 }
 
 const getTemplate = (op: TestOperator, name: string) => op.client.get<LabTemplate>(TEMPLATES, op.namespace, name);
-const getExport = (op: TestOperator, name: string) => op.client.get<ImageExport>(IMAGE_EXPORT_RESOURCE, op.namespace, name);
+const getExport = (op: TestOperator, name: string) => op.client.get<ImageExport>(RESOURCES.ImageExport, op.namespace, name);
 
 async function untilTemplate(op: TestOperator, name: string, done: (t: LabTemplate) => unknown, what: string): Promise<LabTemplate> {
   return eventually(
@@ -47,7 +47,7 @@ async function untilStalled(op: TestOperator, name: string, reason: string): Pro
 }
 
 function createExport(op: TestOperator, name: string, source: ImageExport['spec']['source'], image: string): Promise<ImageExport> {
-  return op.client.create<ImageExport>(IMAGE_EXPORT_RESOURCE, {
+  return op.client.create<ImageExport>(RESOURCES.ImageExport, {
     apiVersion: API_VERSION,
     kind: 'ImageExport',
     metadata: { name, namespace: op.namespace },
@@ -165,7 +165,7 @@ describe('LabTemplate controller: the lab workflow', function () {
     expect(latest.status?.image).to.deep.equal(north.status?.image);
 
     // 5. The export cannot go while templates use it; once they are gone (VMs deleted first), it goes.
-    await op.client.delete(IMAGE_EXPORT_RESOURCE, op.namespace, 'cs101-v1');
+    await op.client.delete(RESOURCES.ImageExport, op.namespace, 'cs101-v1');
     const blocked = await eventually(async () => {
       const e = await getExport(op, 'cs101-v1');
       return condition(e, 'DeletionBlocked')?.status === 'True' && e;

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { createGalleryPort, simulatedCredential, type GalleryPort, type OperationHandle, type OperationStatus } from '../../../src/azure/index.ts';
 import type { RequestCounts } from '../../../src/emulator/index.ts';
+import { eventually as waitFor } from '../eventually.ts';
 
 export const subscriptionId = '00000000-0000-0000-0000-0000000000aa';
 
@@ -81,11 +82,10 @@ export async function untilDone(
   }
 }
 
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, attempts = 200, intervalMs = 50): Promise<T> {
-  for (let attempt = 0; attempt < attempts; attempt += 1) {
+/** The shared `eventually`, for a reading and a test of it. */
+export function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, attempts = 200, intervalMs = 50): Promise<T> {
+  return waitFor(async () => {
     const value = await read();
-    if (done(value)) return value;
-    await sleep(intervalMs);
-  }
-  throw new Error(`gave up waiting for ${what}`);
+    return done(value) ? value : undefined;
+  }, { what, timeoutMs: attempts * intervalMs, intervalMs });
 }

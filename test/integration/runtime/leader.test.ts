@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from '../../../src/net/ports.ts';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
@@ -42,14 +42,6 @@ function run(args: string[]): Child {
 async function holder(kc: KubeConfig, namespace: string, name: string): Promise<string | undefined> {
   const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace, name });
   return lease.spec?.holderIdentity;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('runtime: leader election and shutdown (managers as child processes)', function () {
@@ -134,7 +126,7 @@ describe('runtime: leader election and shutdown (managers as child processes)', 
   it('`labimage run` leads, is ready, and on SIGTERM releases the lease and exits 0', async () => {
     // The real controllers are registered: their kinds must be served for the caches to sync.
     await controlPlane().installCrds();
-    const [health, metrics] = [await freePort(), await freePort()];
+    const [health, metrics] = [await freeLoopbackPort(), await freeLoopbackPort()];
     const c = run([
       cli,
       'run',

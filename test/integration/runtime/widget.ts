@@ -3,6 +3,7 @@ import type { RequestOptions } from 'node:https';
 import { ApiextensionsV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { isAlreadyExists } from '../../../src/runtime/errors.ts';
 import { Conditions, patchStatus, type Condition, type ControllerDefinition, type Manager, type ResourceType } from '../../../src/runtime/index.ts';
+import { eventually as waitFor } from '../eventually.ts';
 
 /** A test-only kind: the runtime is tested on it, not on the project's CRDs. */
 export const WIDGET: ResourceType = { group: 'runtime.test.labimages.io', version: 'v1', plural: 'widgets', kind: 'Widget' };
@@ -89,20 +90,9 @@ export function widget(namespace: string, name: string, value: string, annotatio
   return { apiVersion: `${WIDGET.group}/${WIDGET.version}`, kind: WIDGET.kind, metadata: { name, namespace, annotations }, spec: { value } };
 }
 
-/** Polls until `check` returns something other than undefined (errors count as "not yet"). */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The shared `eventually`, in the argument order these suites use. */
+export function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
+  return waitFor(check, { what, timeoutMs });
 }
 
 /** GET on the API server with the kubeconfig's credentials, for /readyz and /metrics. */

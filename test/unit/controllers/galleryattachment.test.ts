@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { GalleryAttachment, ImageExport } from '../../../src/api/index.ts';
 import { ArmError, type ImageObservation, type ImageVersionObservation } from '../../../src/azure/index.ts';
 import { completedRegions, exportsFingerprint, imageStatus, isImageEnabled, latestVersion } from '../../../src/controllers/gallery-catalogue.ts';
-import { SyncMemo, armFailure, armReason, holderOf } from '../../../src/controllers/gallery-shared.ts';
+import { SyncMemo, armFailure, armReason, holderOf } from '../../../src/controllers/shared.ts';
 import { Conditions } from '../../../src/runtime/index.ts';
 
 function attachment(name: string, created: string, deleting = false): GalleryAttachment {

@@ -1,8 +1,8 @@
-// Pieces the LabAccount and GalleryAttachment controllers share: resource types, the rule that
+// Pieces the controllers share: the index by account, the rule that
 // picks which attachment holds an account, what an ARM failure does to conditions, Events on
 // condition transitions, and the memo that keeps ARM reads to one per sync period.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { GALLERY_ATTACHMENT, GROUP, IMAGE_EXPORT, LAB_ACCOUNT, VERSION, type GalleryAttachment } from '../api/index.ts';
+import type { GalleryAttachment } from '../api/index.ts';
 import type { ArmError } from '../azure/index.ts';
 import type { Logger } from '../log.ts';
 import {
@@ -20,13 +20,9 @@ import {
   type Result,
 } from '../runtime/index.ts';
 
-export const LAB_ACCOUNT_RESOURCE: ResourceType = { group: GROUP, version: VERSION, plural: LAB_ACCOUNT.plural, kind: LAB_ACCOUNT.kind };
-export const GALLERY_ATTACHMENT_RESOURCE: ResourceType = { group: GROUP, version: VERSION, plural: GALLERY_ATTACHMENT.plural, kind: GALLERY_ATTACHMENT.kind };
-export const IMAGE_EXPORT_RESOURCE: ResourceType = { group: GROUP, version: VERSION, plural: IMAGE_EXPORT.plural, kind: IMAGE_EXPORT.kind };
-
 /** Index of GalleryAttachments (and ImageExports) by `namespace/labAccountRef.name`. */
-// Named after this module so that another controller's index on the same informer cannot clash.
-export const BY_ACCOUNT_INDEX = 'gallery-shared/byAccount';
+// Namespaced by this module so that another index on the same informer cannot clash.
+export const BY_ACCOUNT_INDEX = 'controllers/byAccount';
 
 /** Files objects that carry spec.labAccountRef under their account's key. Adding it twice is harmless. */
 export function indexByAccount<T extends KubernetesObject & { spec?: { labAccountRef?: { name?: string } } }>(informer: Informer<T>): void {
