@@ -127,11 +127,13 @@ export class ControlPlane {
     return revision;
   }
 
-  /** Stops both servers and removes the folder; safe to call more than once. */
+  /** Stops both servers and removes the folder and the kubeconfig; safe to call more than once. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       await this.apiServer.stop();
       await this.etcd.stop();
+      // The kubeconfig names a server that no longer exists; it goes too, wherever it was written.
+      await rm(this.kubeconfigPath, { force: true });
       await rm(this.dir, { recursive: true, force: true });
       liveDirs.delete(this.dir);
     })();
