@@ -58,6 +58,13 @@ export interface ImageVersionSpec {
   tags?: Record<string, string>;
 }
 
+/** What an existing image version's PATCH may change; absent flags are left as they are. */
+export interface ImageVersionPublishing {
+  targetRegions: TargetRegionSpec[];
+  excludeFromLatest?: boolean;
+  endOfLifeDate?: Date;
+}
+
 export interface VirtualMachineSpec {
   location: string;
   size: string;
@@ -219,14 +226,22 @@ export class GalleryPort {
   }
 
   /** Adds and removes replica regions of an existing version (ARM PATCH); the source never changes. */
-  updateImageVersionTargetRegions(ref: ImageVersionRef, targetRegions: TargetRegionSpec[]): Promise<OperationHandle> {
+  /** PATCHes what may change on an existing version: where it is replicated, and how it is published. */
+  updateImageVersion(ref: ImageVersionRef, publishing: ImageVersionPublishing): Promise<OperationHandle> {
+    const { targetRegions, excludeFromLatest, endOfLifeDate } = publishing;
     return startOperation('galleryImageVersions.update', this.imageVersionId(ref), (options) =>
       this.compute.galleryImageVersions.update(
         ref.resourceGroup,
         ref.gallery,
         ref.image,
         ref.version,
-        { publishingProfile: { targetRegions: targetRegions.map(targetRegion) } },
+        {
+          publishingProfile: {
+            targetRegions: targetRegions.map(targetRegion),
+            ...(excludeFromLatest === undefined ? {} : { excludeFromLatest }),
+            ...(endOfLifeDate === undefined ? {} : { endOfLifeDate }),
+          },
+        },
         options,
       ),
     );

@@ -1,6 +1,6 @@
 // The gallery port: what controllers import.
 export { GalleryPort, createGalleryPort } from './gallery-port.ts';
-export type { GalleryRef, ImageRef, ImageVersionRef, VirtualMachineRef, GallerySpec, ImageSpec, ImageVersionSpec, VirtualMachineSpec } from './gallery-port.ts';
+export type { GalleryRef, ImageRef, ImageVersionRef, VirtualMachineRef, GallerySpec, ImageSpec, ImageVersionSpec, ImageVersionPublishing, VirtualMachineSpec } from './gallery-port.ts';
 export { createArmClient, azureEndpoint } from './client.ts';
 export type { ArmClient, ArmClientConfig } from './client.ts';
 export { createArmCredential, simulatedCredential, secretKeys, MissingCredentialKeysError } from './credentials.ts';

@@ -63,6 +63,19 @@ function vmRef(id: string): { resourceGroup: string; name: string } | undefined 
   return resourceGroup && name ? { resourceGroup, name } : undefined;
 }
 
+/**
+ * spec.excludeFromLatest and spec.endOfLifeDate where they differ from the version in Azure, or
+ * undefined when both match. A removed endOfLifeDate is left in Azure: ARM's PATCH cannot unset it.
+ */
+export function publishingChanges(exp: ImageExport, observed: ImageVersionObservation): { excludeFromLatest?: boolean; endOfLifeDate?: Date } | undefined {
+  const changes: { excludeFromLatest?: boolean; endOfLifeDate?: Date } = {};
+  const excludeFromLatest = exp.spec.excludeFromLatest ?? false;
+  if (excludeFromLatest !== observed.excludeFromLatest) changes.excludeFromLatest = excludeFromLatest;
+  const endOfLife = exp.spec.endOfLifeDate ? new Date(exp.spec.endOfLifeDate) : undefined;
+  if (endOfLife && endOfLife.getTime() !== observed.endOfLifeDate?.getTime()) changes.endOfLifeDate = endOfLife;
+  return Object.keys(changes).length > 0 ? changes : undefined;
+}
+
 function imageKey(ref: ImageRef): string {
   return `${ref.resourceGroup}/${ref.gallery}/${ref.image}`.toLowerCase();
 }
@@ -292,9 +305,10 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
       const now = Date.now();
       const plan = planTargets(targets, observed, exp.status?.regions, ctx.regionRetries, now);
       let requeueAfter: number | undefined;
-      if (!sameTargets(observed, plan.targets)) {
-        log.info({ version, targets: plan.targets.map((t) => t.name) }, 'updating target regions');
-        const handle = await g.port.updateImageVersionTargetRegions(ref, plan.targets);
+      const publishing = publishingChanges(exp, observed);
+      if (!sameTargets(observed, plan.targets) || publishing) {
+        log.info({ version, targets: plan.targets.map((t) => t.name), ...publishing }, 'updating the image version');
+        const handle = await g.port.updateImageVersion(ref, { targetRegions: plan.targets, ...publishing });
         operations.set(uid, { handle });
         requeueAfter = Math.max(500, Date.parse(handle.notBefore) - now);
       }

@@ -105,6 +105,20 @@ describe('ImageExport controller', function () {
     expect(await versionsOf(port, ns, 'win11-cs101', ready.metadata.uid!)).to.have.length(1);
   });
 
+  it('applies excludeFromLatest and endOfLifeDate to the existing version', async () => {
+    await untilExport(op.client, ns, 'win11-cs101', isReady, 'Ready');
+    await op.client.mergePatch(RESOURCES.ImageExport, ns, 'win11-cs101', { spec: { excludeFromLatest: true, endOfLifeDate: '2030-01-31T00:00:00Z' } });
+    const observed = await eventually(
+      async () => {
+        const version = await port.observeImageVersion({ ...imageRef(ns, 'win11-cs101'), version: '1.0.0' });
+        return version?.excludeFromLatest && version.endOfLifeDate ? version : undefined;
+      },
+      { what: 'the version published with the new flags' },
+    );
+    expect(observed.endOfLifeDate?.toISOString()).to.equal('2030-01-31T00:00:00.000Z');
+    await untilExport(op.client, ns, 'win11-cs101', (e) => isReady(e) && e.metadata.generation === e.status?.observedGeneration, 'Ready again');
+  });
+
   it('retries a region that fails once, the way Azure advises, and succeeds', async () => {
     await setFaults(op.emulator, { regionFailures: [{ region: 'westus2', times: 1 }] });
     await create('retry-once');

@@ -75,8 +75,8 @@ describe('gallery port under injected ARM faults', function () {
     expect(north).to.include({ region: 'northeurope', state: 'Failed' });
     expect(north!.details).to.contain(replicationFailedMessage).and.to.match(/^Gallery replication jobs failed in one or more regions/);
 
-    await untilDone(port, await port.updateImageVersionTargetRegions(version, [regions[0]!]));
-    await untilDone(port, await port.updateImageVersionTargetRegions(version, regions));
+    await untilDone(port, await port.updateImageVersion(version, { targetRegions: [regions[0]!] }));
+    await untilDone(port, await port.updateImageVersion(version, { targetRegions: regions }));
     const healed = await eventually(
       () => port.observeImageVersion(version),
       (observed) => observed?.replication?.aggregatedState === 'Completed',

@@ -112,7 +112,7 @@ describe('gallery port against the ARM emulator', function () {
   });
 
   it('adds and removes regions of the existing version', async () => {
-    await complete(await port.updateImageVersionTargetRegions(version, [{ name: 'westeurope' }, { name: 'swedencentral' }]));
+    await complete(await port.updateImageVersion(version, { targetRegions: [{ name: 'westeurope' }, { name: 'swedencentral' }] }));
     const patched = (await port.observeImageVersion(version))!;
     expect(patched.targetRegions.map((region) => region.name)).to.deep.equal(['westeurope', 'swedencentral']);
     expect(patched.replication!.regions.map((region) => [region.region, region.state])).to.deep.equal([
@@ -134,7 +134,7 @@ describe('gallery port against the ARM emulator', function () {
       .createImageVersion(version, { location: 'westeurope', source: { virtualMachineId: port.virtualMachineId({ resourceGroup: 'labs-rg', name: 'in-sweden' }) }, targetRegions: [{ name: 'westeurope' }] })
       .catch((error: unknown) => error);
     expect(changed).to.include({ code: 'PropertyChangeNotAllowed', retryable: false });
-    const duplicate = await port.updateImageVersionTargetRegions(version, [{ name: 'westeurope' }, { name: 'West Europe' }]).catch((error: unknown) => error);
+    const duplicate = await port.updateImageVersion(version, { targetRegions: [{ name: 'westeurope' }, { name: 'West Europe' }] }).catch((error: unknown) => error);
     expect(duplicate).to.include({ code: 'InvalidParameter', retryable: false });
     expect((duplicate as Error).message).to.equal('Duplicate regions are not allowed in target publishing regions.');
   });

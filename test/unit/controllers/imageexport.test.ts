@@ -4,6 +4,7 @@ import type { ImageVersionObservation } from '../../../src/azure/index.ts';
 import { desiredTargets, planTargets, regionStatuses, retryBackoffMs, sameTargets, type TargetRegion } from '../../../src/controllers/imageexport-regions.ts';
 import { computeStatus, replicationPollMs, summarize, type ExportView } from '../../../src/controllers/imageexport-status.ts';
 import { highestVersion, nextVersion } from '../../../src/controllers/imageexport-version.ts';
+import { publishingChanges } from '../../../src/controllers/imageexport.ts';
 import { StalledError } from '../../../src/controllers/stalled.ts';
 import { defaultPriceTable } from '../../../src/pricing/price-table.ts';
 
@@ -91,6 +92,22 @@ describe('ImageExport target regions', () => {
     expect(sameTargets(observed, [target('westus'), target('eastus')])).to.equal(true);
     expect(sameTargets(observed, [target('westus')])).to.equal(false);
     expect(sameTargets(observed, [target('westus'), target('eastus', 2)])).to.equal(false);
+  });
+});
+
+describe('ImageExport publishing flags', () => {
+  const completed = observation([{ name: 'eastus', state: 'Completed', progress: 100 }]);
+
+  it('changes nothing when Azure already has what the spec asks', () => {
+    expect(publishingChanges(exportOf(), completed)).to.equal(undefined);
+    const endOfLife = { ...completed, endOfLifeDate: new Date('2027-06-30T00:00:00Z') };
+    expect(publishingChanges({ ...exportOf(), spec: { ...exportOf().spec, endOfLifeDate: '2027-06-30T00:00:00Z' } }, endOfLife)).to.equal(undefined);
+  });
+
+  it('asks for excludeFromLatest and endOfLifeDate where they differ', () => {
+    const exp = exportOf();
+    exp.spec = { ...exp.spec, excludeFromLatest: true, endOfLifeDate: '2027-06-30T00:00:00Z' };
+    expect(publishingChanges(exp, completed)).to.deep.equal({ excludeFromLatest: true, endOfLifeDate: new Date('2027-06-30T00:00:00Z') });
   });
 });
 
