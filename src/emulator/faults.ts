@@ -8,6 +8,8 @@ export interface Faults {
   throttle?: { requests: number; retryAfterSeconds: number };
   /** The next `requests` ARM requests are answered 500. */
   serverErrors?: { requests: number };
+  /** The next `requests` ARM requests are refused 403, as for a principal without a role assignment. */
+  authorizationFailures?: { requests: number };
   /** Added before every ARM answer. */
   latencyMs?: number;
 }
@@ -44,10 +46,11 @@ export function mergeFaults(current: Faults, update: unknown): Faults {
         retryAfterSeconds: count(update.throttle.retryAfterSeconds ?? 1, 'throttle.retryAfterSeconds'),
       };
   }
-  if ('serverErrors' in update) {
-    if (update.serverErrors === null) delete next.serverErrors;
-    else if (!isObject(update.serverErrors)) throw new Error('serverErrors must be an object or null');
-    else next.serverErrors = { requests: count(update.serverErrors.requests, 'serverErrors.requests') };
+  for (const field of ['serverErrors', 'authorizationFailures'] as const) {
+    if (!(field in update)) continue;
+    const value = update[field];
+    if (value !== null && !isObject(value)) throw new Error(`${field} must be an object or null`);
+    next[field] = value === null ? undefined : { requests: count(value.requests, `${field}.requests`) };
   }
   if ('latencyMs' in update) {
     if (update.latencyMs === null) delete next.latencyMs;
@@ -64,7 +67,7 @@ export function takeRegionFailure(faults: Faults, region: string): number | unde
   return failAtProgress;
 }
 
-export type InjectedAnswer = { kind: 'throttle'; retryAfterSeconds: number } | { kind: 'serverError' } | undefined;
+export type InjectedAnswer = { kind: 'throttle'; retryAfterSeconds: number } | { kind: 'serverError' } | { kind: 'authorizationFailure' } | undefined;
 
 /** Consumes the fault (if any) the next ARM request meets. */
 export function takeRequestFault(faults: Faults): InjectedAnswer {
@@ -75,6 +78,10 @@ export function takeRequestFault(faults: Faults): InjectedAnswer {
   if (faults.serverErrors && faults.serverErrors.requests > 0) {
     faults.serverErrors.requests -= 1;
     return { kind: 'serverError' };
+  }
+  if (faults.authorizationFailures && faults.authorizationFailures.requests > 0) {
+    faults.authorizationFailures.requests -= 1;
+    return { kind: 'authorizationFailure' };
   }
   return undefined;
 }

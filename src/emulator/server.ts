@@ -142,6 +142,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     if (store.state.faults.latencyMs) await sleep(store.state.faults.latencyMs);
     if (fault?.kind === 'throttle') throw throttled(fault.retryAfterSeconds);
     if (fault?.kind === 'serverError') throw new CloudError(500, 'InternalExecutionError', 'An internal execution error occurred. Please retry later.');
+    if (fault?.kind === 'authorizationFailure') {
+      throw new CloudError(403, 'AuthorizationFailed', `The client does not have authorization to perform action over scope '${url.pathname}' or the scope is invalid.`);
+    }
     if (!path) throw new CloudError(404, 'NotFound', `No ARM resource at ${url.pathname}.`);
     const body = await readBody(request);
     return dispatcher.dispatch({

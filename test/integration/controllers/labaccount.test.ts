@@ -2,7 +2,7 @@ import { RESOURCES } from '../../../src/api/index.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { requestCounts } from '../emulator/helpers.ts';
+import { requestCounts, setFaults } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
@@ -103,5 +103,18 @@ describe('LabAccount controller', function () {
     await sleep(3 * SYNC_PERIOD_MS);
     expect(await reconcileCount(op, 'labaccount')).to.be.greaterThan(reconciles);
     expect((await getAccount(op, 'cs-dept'))?.metadata.resourceVersion).to.equal(before?.metadata.resourceVersion);
+  });
+
+  it('gives CredentialsRejected when Azure refuses the credentials, and recovers when it accepts them', async function () {
+    // Last in this suite: while Azure refuses, every account here is refused too.
+    await setFaults(op.emulator, { authorizationFailures: { requests: 1_000_000 } });
+    try {
+      await createAccount(op, 'refused');
+      const message = await eventually(async () => stalledMessage(await getAccount(op, 'refused'), 'CredentialsRejected'), { what: 'CredentialsRejected' });
+      expect(message).to.contain('AuthorizationFailed');
+    } finally {
+      await setFaults(op.emulator, { authorizationFailures: null });
+    }
+    await eventually(async () => isReady(await getAccount(op, 'refused')), { what: 'refused Ready once Azure accepts the credentials' });
   });
 });

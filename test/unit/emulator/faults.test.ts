@@ -15,12 +15,18 @@ describe('emulator faults', () => {
   });
 
   it('consumes region failures and request faults one at a time', () => {
-    const faults: Faults = { regionFailures: [{ region: 'northeurope', times: 1 }], throttle: { requests: 1, retryAfterSeconds: 5 }, serverErrors: { requests: 1 } };
+    const faults: Faults = {
+      regionFailures: [{ region: 'northeurope', times: 1 }],
+      throttle: { requests: 1, retryAfterSeconds: 5 },
+      serverErrors: { requests: 1 },
+      authorizationFailures: { requests: 1 },
+    };
     expect(takeRegionFailure(faults, 'westeurope')).to.equal(undefined);
     expect(takeRegionFailure(faults, 'North Europe')).to.be.a('number');
     expect(takeRegionFailure(faults, 'northeurope')).to.equal(undefined);
     expect(takeRequestFault(faults)).to.deep.equal({ kind: 'throttle', retryAfterSeconds: 5 });
     expect(takeRequestFault(faults)).to.deep.equal({ kind: 'serverError' });
+    expect(takeRequestFault(faults)).to.deep.equal({ kind: 'authorizationFailure' });
     expect(takeRequestFault(faults)).to.equal(undefined);
   });
 
