@@ -1,5 +1,4 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import { ClientSecretCredential, DefaultAzureCredential } from '@azure/identity';
 
 /** The keys a LabAccount's credentials Secret holds (DESIGN.md, "Credentials"). */
 export const secretKeys = ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET'] as const;
@@ -28,8 +27,11 @@ export function simulatedCredential(): TokenCredential {
   };
 }
 
-export function createArmCredential(source: ArmCredentialSource): TokenCredential {
+export async function createArmCredential(source: ArmCredentialSource): Promise<TokenCredential> {
   if (source.provider === 'Simulated') return simulatedCredential();
+  // Loaded on first use: @azure/identity (with MSAL) costs tens of MiB that an operator serving
+  // only Simulated accounts never needs.
+  const { ClientSecretCredential, DefaultAzureCredential } = await import('@azure/identity');
   if (!source.secretValues) return new DefaultAzureCredential();
   const values = source.secretValues;
   const { AZURE_TENANT_ID: tenantId, AZURE_CLIENT_ID: clientId, AZURE_CLIENT_SECRET: clientSecret } = values;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Namespace, type V1Secret } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { IMAGE_EXPORT, RESOURCES, type ImageExport } from '../api/index.ts';
-import { createArmCredential, createGalleryPort } from '../azure/index.ts';
+import { createGalleryPort, simulatedCredential } from '../azure/index.ts';
 import { marketplaceImages } from '../emulator/index.ts';
 import { ObjectClient, isAlreadyExists, type ResourceType } from '../runtime/index.ts';
 
@@ -29,7 +29,7 @@ export async function seedExternalVms(emulator: { url: string; caPem: string }, 
     const match = id ? /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)$/i.exec(id) : null;
     if (!match || !image) continue;
     const [, subscriptionId = '', resourceGroup = '', name = ''] = match;
-    const port = createGalleryPort({ subscriptionId, credential: createArmCredential({ provider: 'Simulated' }), endpoint: emulator.url, caPem: emulator.caPem });
+    const port = createGalleryPort({ subscriptionId, credential: simulatedCredential(), endpoint: emulator.url, caPem: emulator.caPem });
     if (await port.observeVirtualMachine({ resourceGroup, name })) continue;
     await port.createVirtualMachine(
       { resourceGroup, name },

@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { LabAccount } from '../api/index.ts';
-import { MissingCredentialKeysError, createArmCredential, createGalleryPort, secretKeys, type GalleryPort } from '../azure/index.ts';
+import { MissingCredentialKeysError, createArmCredential, createGalleryPort, secretKeys, simulatedCredential, type GalleryPort } from '../azure/index.ts';
 import { isNotFound } from '../runtime/index.ts';
 import { StalledError } from './stalled.ts';
 
@@ -74,12 +74,12 @@ export class AccountConnector {
       if (!emulator) {
         throw new StalledError('EmulatorDisabled', 'spec.provider is Simulated but the operator runs with --emulator off: set spec.provider: Azure, or run the operator with an emulator');
       }
-      const port = createGalleryPort({ subscriptionId, credential: createArmCredential({ provider: 'Simulated' }), endpoint: emulator.url, caPem: emulator.caPem, registry: this.#options.registry });
+      const port = createGalleryPort({ subscriptionId, credential: simulatedCredential(), endpoint: emulator.url, caPem: emulator.caPem, registry: this.#options.registry });
       return { port, subscriptionId, resourceGroup };
     }
     let credential;
     try {
-      credential = createArmCredential({ provider: 'Azure', secretValues });
+      credential = await createArmCredential({ provider: 'Azure', secretValues });
     } catch (err) {
       if (err instanceof MissingCredentialKeysError) {
         throw new StalledError('CredentialsNotFound', `Secret ${spec.azure?.credentials?.secretRef?.name} lacks ${err.missing.join(', ')}: add them (all of ${secretKeys.join(', ')})`);

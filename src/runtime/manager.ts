@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { ObjectClient, apiVersionOf, keyOf, objectKey, splitKey, type ResourceType } from './client.ts';
+import { shareConnections } from './connections.ts';
 import { isConflict } from './errors.ts';
 import { EventRecorder } from './events.ts';
 import { Informer, type EventHandler } from './informer.ts';
@@ -122,7 +123,7 @@ export class Manager {
 
   constructor(options: ManagerOptions) {
     this.#options = options;
-    this.kubeConfig = options.kubeConfig;
+    this.kubeConfig = shareConnections(options.kubeConfig);
     this.log = options.log;
     this.client = new ObjectClient(options.kubeConfig);
     const le = options.leaderElection;
