@@ -51,7 +51,8 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
     indexByAccount(attachments);
     indexByAccount(exports);
     const recorder = mgr.eventRecorder('galleryattachment-controller');
-    const refreshed = new SyncMemo(ctx.syncPeriodMs);
+    // While exports of the account change in a burst, the catalogue is read at most every few seconds.
+    const refreshed = new SyncMemo(ctx.syncPeriodMs, { coalesceMs: Math.min(5000, ctx.syncPeriodMs / 10) });
 
     const ofAccount = (namespace: string, account: string) => attachments.byIndex(BY_ACCOUNT_INDEX, objectKey(namespace, account));
     const exportsOf = (namespace: string, account: string) => exports.byIndex(BY_ACCOUNT_INDEX, objectKey(namespace, account));
@@ -81,7 +82,8 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
         return {};
       }
 
-      // Attached at this generation and read within the sync period, with no export of the account changed since: nothing to read.
+      // Attached at this generation and read within the sync period, with no export of the account changed since
+      // (or changed, but read only moments ago): nothing to read yet.
       const generation = att.metadata.generation ?? 0;
       const fingerprint = `${generation}/${exportsFingerprint(exportsOf(namespace, accountName))}`;
       const ready = conditions.get(READY);

@@ -126,21 +126,29 @@ export function armFailure(error: ArmError, conditions: Conditions, what: string
  */
 export class SyncMemo {
   readonly #periodMs: number;
+  readonly #coalesceMs: number;
   readonly #entries = new Map<string, { uid: string; fingerprint: string; at: number }>();
 
-  constructor(periodMs: number) {
+  /**
+   * `coalesceMs`: a changed fingerprint is read at most this often, so that a burst of related
+   * changes (a thousand exports finishing one after another) costs one read per window, not one each.
+   */
+  constructor(periodMs: number, options: { coalesceMs?: number } = {}) {
     this.#periodMs = periodMs;
+    this.#coalesceMs = options.coalesceMs ?? 0;
   }
 
   /**
    * Milliseconds until the next read is due, or 0 when it is due now. `fingerprint` sums up
-   * everything besides time that should force a read (the generation, related objects).
-   * A tenth of the period of slack lets a resync and a requeue that land close together share one read.
+   * everything besides time that should force a read (related objects); a spec change should not
+   * wait, so callers read at once when the generation moved. A tenth of the period of slack lets a
+   * resync and a requeue that land close together share one read.
    */
   dueIn(obj: KubernetesObject, fingerprint: string, now = Date.now()): number {
     const entry = this.#entries.get(objectKey(obj.metadata?.namespace, obj.metadata?.name ?? ''));
-    if (!entry || entry.uid !== obj.metadata?.uid || entry.fingerprint !== fingerprint) return 0;
+    if (!entry || entry.uid !== obj.metadata?.uid) return 0;
     const elapsed = now - entry.at;
+    if (entry.fingerprint !== fingerprint) return Math.max(0, this.#coalesceMs - elapsed);
     return elapsed >= this.#periodMs * 0.9 ? 0 : this.#periodMs - elapsed;
   }
 

@@ -141,6 +141,9 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
 
   /** @internal */
   upsert(obj: T): void {
+    // As controller-runtime's default transform: nothing here reads managedFields, and they are
+    // often the larger part of an object, so the cache does not keep them.
+    if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
     const key = keyOf(obj);
     const old = this.#items.get(key);
     if (old) this.#unindex(key, old);

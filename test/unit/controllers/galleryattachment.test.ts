@@ -122,6 +122,15 @@ describe('GalleryAttachment rules', function () {
       memo.forget('ns', 'a');
       expect(memo.dueIn(obj, 'g1', 400)).to.equal(0);
     });
+
+    it('reads a changed fingerprint at most once per coalescing window', function () {
+      const memo = new SyncMemo(10_000, { coalesceMs: 500 });
+      memo.remember(obj, 'exports-1', 0);
+      expect(memo.dueIn(obj, 'exports-2', 200)).to.equal(300);
+      expect(memo.dueIn(obj, 'exports-3', 500)).to.equal(0);
+      memo.remember(obj, 'exports-3', 500);
+      expect(memo.dueIn(obj, 'exports-3', 900)).to.equal(9600);
+    });
   });
 
   describe('armFailure', function () {
