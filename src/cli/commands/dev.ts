@@ -10,6 +10,7 @@ import { ControlPlane } from '../../controlplane/controlplane.ts';
 import { installCrds } from '../../controlplane/install-crds.ts';
 import { startOperator, type RunningOperator } from '../../operator.ts';
 import { defaultPriceTable } from '../../pricing/price-table.ts';
+import { seconds } from '../arguments.ts';
 import { untilSignal } from '../signals.ts';
 import { applyExamples, readExamples, seedExternalVms } from '../examples.ts';
 import { renderStatus, statusDocument } from '../status-view.ts';
@@ -25,7 +26,7 @@ export function registerDevCommand(program: Command): void {
     .command('dev')
     .description('everything on this machine: a local control plane, the CRDs, the operator with its embedded ARM emulator, and examples/, with live progress until Ctrl-C')
     .option('--use-current-context', "run against the kubeconfig's current context instead of a local control plane", false)
-    .option('--replication-seconds <s>', 'how long the emulator takes to replicate to one region', Number, 30)
+    .option('--replication-seconds <s>', 'how long the emulator takes to replicate to one region', seconds, 30)
     .option('--no-examples', 'do not apply examples/')
     .action(async (options: DevOptions) => {
       const work = await mkdtemp(join(tmpdir(), 'labimage-dev-'));

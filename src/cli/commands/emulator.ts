@@ -1,22 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { load as loadYaml } from 'js-yaml';
 import { startEmulator } from '../../emulator/index.ts';
 import { createLogger } from '../../log.ts';
+import { port, seconds } from '../arguments.ts';
 import { untilSignal } from '../signals.ts';
-
-function nonNegativeNumber(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError('must be a number of seconds, 0 or more');
-  return parsed;
-}
-
-function port(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError('must be a port number (0 = any free port)');
-  return parsed;
-}
 
 interface EmulatorCommandOptions {
   port: number;
@@ -34,8 +23,8 @@ export function registerEmulatorCommand(program: Command): void {
     .option('--port <n>', 'port to listen on (0 = any free port)', port, 0)
     .option('--host <address>', 'address to listen on; it accepts any token, so keep it private', '127.0.0.1')
     .requiredOption('--state <file>', 'JSON file the state is kept in; the CA certificate is written next to it')
-    .option('--replication-seconds <s>', 'time one region takes to replicate', nonNegativeNumber, 60)
-    .option('--operation-seconds <s>', 'time a create, update or delete stays in progress', nonNegativeNumber, 2)
+    .option('--replication-seconds <s>', 'time one region takes to replicate', seconds, 60)
+    .option('--operation-seconds <s>', 'time a create, update or delete stays in progress', seconds, 2)
     .option('--faults <file>', 'faults to inject at start (JSON or YAML, as POST /_emulator/faults takes)')
     .action(async (options: EmulatorCommandOptions) => {
       const log = createLogger();

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../../log.ts';
 import { emulatorAt, startOperator, type EmulatorSetting } from '../../operator.ts';
 import { defaultPriceTable, loadPriceTable } from '../../pricing/price-table.ts';
 import { parseDuration } from '../../runtime/index.ts';
+import { duration, positiveInt, seconds } from '../arguments.ts';
 import { untilSignal } from '../signals.ts';
 
 interface RunOptions {
@@ -27,26 +28,6 @@ interface RunOptions {
 }
 
 const IN_CLUSTER_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
-  return n;
-}
-
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of at least 0');
-  return n;
-}
-
-function duration(value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-}
 
 /** Where the Lease lives when --leader-election-namespace is not given: the pod's namespace, else the kubeconfig context's. */
 function defaultLeaseNamespace(kc: KubeConfig): string | undefined {
@@ -72,7 +53,7 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .option('--emulator <where>', 'ARM emulator for Simulated lab accounts: embedded (in this process), the URL of a standalone one (`labimage emulator`), or off', 'embedded')
     .option('--emulator-ca <file>', "CA certificate of the standalone emulator (`labimage emulator` prints its path)")
-    .option('--emulator-replication-seconds <s>', 'embedded emulator: time one region takes to replicate', nonNegativeNumber, 60)
+    .option('--emulator-replication-seconds <s>', 'embedded emulator: time one region takes to replicate', seconds, 60)
     .option('--emulator-state <file>', 'embedded emulator: keep its state in this file (default: in memory)')
     .option('--price-table <file>', 'YAML price table for estimatedMonthlyCost (default: illustrative list prices in USD)')
     .option('--region-retries <n>', 'attempts at a failing region before an export settles as PartiallySucceeded', positiveInt, 3)

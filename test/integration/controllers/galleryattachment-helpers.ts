@@ -78,7 +78,7 @@ export async function uploadImage(
   port: GalleryPort,
   gallery: GalleryRef,
   image: string,
-  options: { version?: string; regions?: string[]; exportUid?: string } = {},
+  options: { version?: string; regions?: string[]; exportUid?: string; osState?: 'Generalized' | 'Specialized'; diskGiB?: number } = {},
 ): Promise<void> {
   const ref = { ...gallery, image };
   const ok = async (handle: Parameters<typeof untilDone>[1]) => {
@@ -86,7 +86,7 @@ export async function uploadImage(
     if (done.state !== 'Succeeded') throw new Error(`ARM operation failed: ${done.error.message}`);
   };
   if (!(await port.observeImage(ref))) {
-    await ok(await port.createImage(ref, { location: 'westeurope', osType: 'Linux', osState: 'Generalized', hyperVGeneration: 'V2', identifier: { publisher: 'outside', offer: image, sku: 'v1' } }));
+    await ok(await port.createImage(ref, { location: 'westeurope', osType: 'Linux', osState: options.osState ?? 'Generalized', hyperVGeneration: 'V2', identifier: { publisher: 'outside', offer: image, sku: 'v1' } }));
   }
   const vm = { resourceGroup: gallery.resourceGroup, name: `src-${image}`.slice(0, 60) };
   if (!(await port.observeVirtualMachine(vm))) {
@@ -96,6 +96,7 @@ export async function uploadImage(
         size: 'Standard_D2s_v5',
         image: { marketplace: { publisher: 'canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' } },
         admin: { username: 'labadmin', password: 'Test-Passw0rd!' },
+        ...(options.diskGiB ? { osDiskSizeGiB: options.diskGiB } : {}),
       }),
     );
   }

@@ -5,11 +5,10 @@ import type { GalleryPort, GalleryRef } from '../../../src/azure/index.ts';
 import { simulatedResourceGroup } from '../../../src/controllers/account-connector.ts';
 
 import { templateUidTag, vmName } from '../../../src/controllers/labtemplate-rules.ts';
-import { untilDone } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
-import { armPort, condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, stalledMessage } from './galleryattachment-helpers.ts';
+import { armPort, condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, stalledMessage, uploadImage } from './galleryattachment-helpers.ts';
 
 const TEMPLATES = { group: GROUP, version: VERSION, plural: LAB_TEMPLATE.plural, kind: LAB_TEMPLATE.kind };
 const ACCOUNT = 'cs-dept';
@@ -74,32 +73,6 @@ async function accountWithGallery(op: TestOperator, images?: Parameters<typeof c
  * An image uploaded outside any lab: a definition, a VM from the marketplace (its OS disk of
  * `diskGiB`), and a version made from that VM, replicated to the whole geography.
  */
-async function upload(port: GalleryPort, gallery: GalleryRef, image: string, options: { version?: string; osState?: 'Generalized' | 'Specialized'; diskGiB?: number } = {}): Promise<void> {
-  const ok = async (handle: Parameters<typeof untilDone>[1]) => expect((await untilDone(port, handle)).state).to.equal('Succeeded');
-  const ref = { ...gallery, image };
-  if (!(await port.observeImage(ref))) {
-    await ok(await port.createImage(ref, { location: 'westeurope', osType: 'Linux', osState: options.osState ?? 'Generalized', identifier: { publisher: 'outside', offer: image, sku: 'v1' } }));
-  }
-  const vm = { resourceGroup: gallery.resourceGroup, name: `upload-${image}` };
-  if (!(await port.observeVirtualMachine(vm))) {
-    await ok(
-      await port.createVirtualMachine(vm, {
-        location: 'westeurope',
-        size: 'Standard_D2s_v5',
-        image: { marketplace: { publisher: 'canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' } },
-        admin: { username: 'someone', password: 'Upload-Passw0rd!' },
-        ...(options.diskGiB ? { osDiskSizeGiB: options.diskGiB } : {}),
-      }),
-    );
-  }
-  await ok(
-    await port.createImageVersion(
-      { ...ref, version: options.version ?? '1.0.0' },
-      { location: 'westeurope', source: { virtualMachineId: port.virtualMachineId(vm) }, targetRegions: [{ name: 'westeurope' }, { name: 'northeurope' }] },
-    ),
-  );
-}
-
 /** The template VM as Azure has it. */
 function observeTemplateVm(op: TestOperator, template: LabTemplate) {
   return armPort(op).observeVirtualMachine({ resourceGroup: simulatedResourceGroup({ metadata: { namespace: op.namespace } } as LabAccount), name: vmName(template) });
@@ -235,7 +208,7 @@ describe('LabTemplate controller: rules', function () {
   });
 
   it('refuses admin credentials with a specialized image', async function () {
-    await upload(port, gallery, 'special', { osState: 'Specialized' });
+    await uploadImage(port, gallery, 'special', { osState: 'Specialized' });
     await createTemplate(op, 'special-admin', { image: { galleryImage: { name: 'special', version: '1.0.0' } }, vm: ADMIN });
     expect(await untilStalled(op, 'special-admin', 'CredentialsNotAllowed')).to.contain('specialized');
     const t = await untilTemplate(op, 'special-admin', (x) => x.status?.image?.version, 'image resolved');
@@ -243,14 +216,14 @@ describe('LabTemplate controller: rules', function () {
   });
 
   it('Stalls a disabled image', async function () {
-    await upload(port, gallery, 'blocked');
+    await uploadImage(port, gallery, 'blocked');
     await eventually(async () => (await getAttachment(op, 'shared-images'))?.status?.images?.find((i) => i.name === 'blocked'), { what: 'blocked in the catalogue' });
     await createTemplate(op, 'uses-blocked', { image: { galleryImage: { name: 'blocked' } }, vm: ADMIN });
     expect(await untilStalled(op, 'uses-blocked', 'ImageDisabled')).to.contain('blocked');
   });
 
   it('Stalls an image whose OS disk is 128 GB or more', async function () {
-    await upload(port, gallery, 'huge', { diskGiB: 200 });
+    await uploadImage(port, gallery, 'huge', { diskGiB: 200 });
     await createTemplate(op, 'uses-huge', { image: { galleryImage: { name: 'huge', version: '1.0.0' } }, vm: ADMIN });
     expect(await untilStalled(op, 'uses-huge', 'ImageTooLarge')).to.contain('200 GB');
   });
@@ -262,14 +235,14 @@ describe('LabTemplate controller: rules', function () {
   });
 
   it('keeps the version `latest` resolved to, while a new template gets the newer one', async function () {
-    await upload(port, gallery, 'ubuntu-lab', { version: '1.0.0' });
+    await uploadImage(port, gallery, 'ubuntu-lab', { version: '1.0.0' });
     const catalogued = (version: string) => async () => (await getAttachment(op, 'shared-images'))?.status?.images?.find((i) => i.name === 'ubuntu-lab' && i.latestVersion === version);
     await eventually(catalogued('1.0.0'), { what: 'ubuntu-lab 1.0.0 in the catalogue' });
     await createTemplate(op, 'ubuntu-first', { image: { galleryImage: { name: 'ubuntu-lab' } }, vm: ADMIN });
     const first = await untilReady(op, 'ubuntu-first');
     expect(first.status?.image).to.include({ version: '1.0.0', osState: 'Generalized' });
 
-    await upload(port, gallery, 'ubuntu-lab', { version: '1.0.1' });
+    await uploadImage(port, gallery, 'ubuntu-lab', { version: '1.0.1' });
     await eventually(catalogued('1.0.1'), { what: 'ubuntu-lab 1.0.1 in the catalogue' });
     await op.client.mergePatch(TEMPLATES, op.namespace, 'ubuntu-first', { spec: { title: 'changed' } });
     const again = await untilTemplate(op, 'ubuntu-first', (t) => t.status?.observedGeneration === 2 && isReady(t), 'generation 2 Ready');

@@ -1,0 +1,31 @@
+import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../runtime/index.ts';
+
+// Parsers for command-line values, shared by every command, so a bad value gets the same answer everywhere.
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
+}
+
+export function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds, 0 or more');
+  return n;
+}
+
+export function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0 = any free port)');
+  return n;
+}
+
+/** Go-style durations, as controller-runtime's flags take them: 10m, 30s, 1h30m. */
+export function duration(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
