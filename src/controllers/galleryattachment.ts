@@ -140,7 +140,7 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
         const account = accounts.get(att.spec.labAccountRef.name, att.metadata.namespace);
         const pending = await deleteOwnGallery(att, account, ctx.accounts, recorder, conditions, log);
         if (pending) {
-          await writeStatus(mgr.client, RESOURCES.GalleryAttachment, recorder, att, att.status ?? {}, conditions, log);
+          await writeStatus(mgr.client, RESOURCES.GalleryAttachment, recorder, att, { ...att.status, conditions: conditions.list() }, log);
           return pending;
         }
       }
@@ -182,7 +182,7 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
         }
       }
 
-      await writeStatus(mgr.client, RESOURCES.GalleryAttachment, recorder, att, status, conditions, log);
+      await writeStatus(mgr.client, RESOURCES.GalleryAttachment, recorder, att, { ...status, conditions: conditions.list() }, log);
       if (attempt.rethrow) throw attempt.rethrow;
       return attempt.result;
     }

@@ -19,7 +19,6 @@ import {
   generationChanged,
   isConditionTrue,
   objectKey,
-  patchStatus,
   removeFinalizer,
   type Condition,
   type ControllerSetup,
@@ -32,7 +31,7 @@ import {
   armReason,
   indexByAccount,
   isCredentialRejection,
-  recordConditionEvents,
+  writeStatus,
 } from './shared.ts';
 import { desiredTargets, planTargets, regionStatuses, sameTargets, type TargetRegion } from './imageexport-regions.ts';
 import { computeStatus, replicationPollMs, summarize, type ExportView } from './imageexport-status.ts';
@@ -344,19 +343,9 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
       return { view: { deleting: { blockedBy: [] } }, result: { requeueAfter: 1000 } };
     }
 
-    async function writeStatus(exp: ImageExport, view: ExportView, log: Logger): Promise<void> {
-      const before = exp.status;
-      const status: ImageExportStatus = computeStatus(before, exp.metadata.generation ?? 0, view, ctx.prices, new Date());
-      if (!(await patchStatus(mgr.client, RESOURCES.ImageExport, exp, status))) return;
-      log.debug({ phase: status.phase, progress: status.progress }, 'status written');
-      const after = (status.conditions ?? []) as Condition[];
-      const beforeConditions = before?.conditions as Condition[] | undefined;
-      recordConditionEvents(recorder, exp, beforeConditions, after);
-      const readyChanged = findCondition(beforeConditions, READY)?.status !== findCondition(after, READY)?.status;
-      if (status.phase !== before?.phase && !readyChanged) {
-        const warning = status.phase === 'Failed' || status.phase === 'PartiallySucceeded';
-        recorder.event(exp, warning ? 'Warning' : 'Normal', status.phase ?? 'Pending', `Phase ${status.phase ?? ''}${status.version ? ` (version ${status.version})` : ''}`);
-      }
+    async function writeExportStatus(exp: ImageExport, view: ExportView, log: Logger): Promise<void> {
+      const status: ImageExportStatus = computeStatus(exp.status, exp.metadata.generation ?? 0, view, ctx.prices, new Date());
+      await writeStatus(mgr.client, RESOURCES.ImageExport, recorder, exp, status, log.child({ phase: status.phase, progress: status.progress }));
     }
 
     async function reconcile({ namespace, name }: Request, log: Logger): Promise<Result> {
@@ -391,7 +380,7 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
           throw err;
         }
       }
-      await writeStatus(exp, step.view, log);
+      await writeExportStatus(exp, step.view, log);
       return step.result;
     }
 

@@ -120,7 +120,7 @@ export function labAccountController(ctx: OperatorContext): ControllerSetup {
         }
       }
 
-      await writeStatus(mgr.client, RESOURCES.LabAccount, recorder, account, status, conditions, log);
+      await writeStatus(mgr.client, RESOURCES.LabAccount, recorder, account, { ...status, conditions: conditions.list() }, log);
       if (rethrow) throw rethrow;
       return result;
     }

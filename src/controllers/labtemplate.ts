@@ -21,7 +21,6 @@ import {
   isNotFound,
   keyOf,
   objectKey,
-  patchStatus,
   removeFinalizer,
   type ControllerSetup,
   type EventRecorder,
@@ -36,7 +35,7 @@ import {
   armReason,
   conditionsOf,
   isCredentialRejection,
-  recordConditionEvents,
+  writeStatus,
 } from './shared.ts';
 import {
   catalogueEntry,
@@ -362,10 +361,7 @@ class LabTemplateReconciler {
 
   async #writeStatus(template: LabTemplate, outcome: Outcome, log: Logger): Promise<void> {
     const status: LabTemplateStatus = computeStatus(template, outcome, new Date());
-    const written = await patchStatus(this.#mgr.client, RESOURCES.LabTemplate, template, status);
-    if (!written) return;
-    log.debug({ phase: status.phase, reason: outcome.reason }, 'status written');
-    recordConditionEvents(this.#events, template, conditionsOf(template), conditionsOf({ status }) ?? []);
+    await writeStatus(this.#mgr.client, RESOURCES.LabTemplate, this.#events, template, status, log.child({ phase: status.phase, reason: outcome.reason }));
   }
 }
 

@@ -76,21 +76,20 @@ export function recordConditionEvents(recorder: EventRecorder, obj: KubernetesOb
 
 /**
  * Writes the status computed in one reconcile (only when it differs from the cached object's) and,
- * when it did, records the Events its condition transitions call for.
+ * when it did, records the Events its condition transitions call for. Every controller writes
+ * status here, so every kind gets the same Events.
  */
 export async function writeStatus<T extends KubernetesObject & { status?: { conditions?: readonly object[] } }>(
   client: ObjectClient,
   resource: ResourceType,
   recorder: EventRecorder,
   obj: T,
-  status: object,
-  conditions: Conditions,
+  status: { conditions?: readonly object[] },
   log: Logger,
 ): Promise<void> {
-  const after = conditions.list();
-  if (await patchStatus(client, resource, obj, { ...status, conditions: after })) {
+  if (await patchStatus(client, resource, obj, status)) {
     log.debug('status written');
-    recordConditionEvents(recorder, obj, conditionsOf(obj), after);
+    recordConditionEvents(recorder, obj, conditionsOf(obj), conditionsOf({ status }) ?? []);
   }
 }
 
