@@ -1,7 +1,7 @@
 // `labimage run` in a child process, as a Deployment runs it: the benchmark reads its own RSS and
 // CPU time from /proc, and the resilience suite SIGKILLs it at any line.
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { join } from 'node:path';
@@ -19,12 +19,15 @@ export interface OperatorProcessOptions {
   emulatorUrl: string;
   emulatorCaFile: string;
   namespace: string;
+  /** Workers per controller; absent: the operator's default. */
   concurrency?: number;
   syncPeriod?: string;
   regionRetries?: number;
   logLevel?: string;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** NODE_OPTIONS of the child (e.g. the image's, from `imageNodeOptions`); default: none. */
+  nodeOptions?: string;
   /** The CLI's entry point; default: src/cli/main.ts, run by Node's type stripping. */
   main?: string;
 }
@@ -33,6 +36,12 @@ export interface OperatorProcessOptions {
  * Compiles src/ into `outDir` as the container image does (`npm run build`), and returns its CLI entry
  * point. Measure this, not the sources: Node's type stripping alone adds over 100 MiB of RSS.
  */
+/** The NODE_OPTIONS the container image sets (its Dockerfile's ENV), so the benchmark runs the operator the same way. */
+export function imageNodeOptions(): string {
+  const dockerfile = readFileSync(fileURLToPath(new URL('../Dockerfile', import.meta.url)), 'utf8');
+  return /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1] ?? '';
+}
+
 export function buildOperator(outDir: string): string {
   const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
   const project = fileURLToPath(new URL('../tsconfig.build.json', import.meta.url));
@@ -77,12 +86,13 @@ export class OperatorProcess {
       '--emulator-ca', options.emulatorCaFile,
       '--metrics-bind-address', `127.0.0.1:${metricsPort}`,
       '--health-probe-bind-address', `127.0.0.1:${healthPort}`,
-      '--concurrency', String(options.concurrency ?? 1),
+      ...(options.concurrency === undefined ? [] : ['--concurrency', String(options.concurrency)]),
       '--sync-period', options.syncPeriod ?? '10m',
       '--region-retries', String(options.regionRetries ?? 3),
       '--log-level', options.logLevel ?? 'warn',
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, NODE_OPTIONS: options.nodeOptions ?? '' };
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     return new OperatorProcess(child, `http://127.0.0.1:${metricsPort}`, `http://127.0.0.1:${healthPort}`);
   }
 

@@ -15,11 +15,10 @@ import { ControlPlane } from '../src/controlplane/controlplane.ts';
 import { installCrds } from '../src/controlplane/install-crds.ts';
 
 import { startEmulator, type RequestCounts, type RunningEmulator } from '../src/emulator/index.ts';
-import { shareConnections } from '../src/runtime/connections.ts';
 import { ObjectClient, patchStatus } from '../src/runtime/index.ts';
 import { admin, createSourceVm, portFor } from '../test/integration/controllers/imageexport-fixtures.ts';
 import { byVerb, difference, scrapeRequestTotals, total, writes, type RequestTally } from './apiserver-requests.ts';
-import { OperatorProcess, buildOperator, sumMetric } from './operator-process.ts';
+import { OperatorProcess, buildOperator, imageNodeOptions, sumMetric } from './operator-process.ts';
 import { describeMachine, percentile, round, saveResult, table } from './report.ts';
 import { ReadyWatch, createAccounts, exportManifest, exportName, inParallel } from './workload.ts';
 
@@ -28,7 +27,10 @@ const { values: flags } = parseArgs({
     exports: { type: 'string', default: '1000' },
     accounts: { type: 'string', default: '4' },
     images: { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '1' },
+    /** Operator workers per controller; absent: the operator's default (`labimage run --concurrency`). */
+    concurrency: { type: 'string' },
+    /** Objects the floor writes at once; 1 is DESIGN.md's plain loop. */
+    'floor-concurrency': { type: 'string', default: '1' },
     'idle-seconds': { type: 'string', default: '60' },
     'settle-seconds': { type: 'string', default: '5' },
     'replication-seconds': { type: 'string', default: '0.1' },
@@ -75,13 +77,13 @@ async function setUp(): Promise<Setup> {
     operatorMain = buildOperator(fileURLToPath(new URL('../node_modules/.cache/labimage-bench/dist', import.meta.url)));
   }
   const plane = await ControlPlane.start({ log: say });
-  // The operator's Manager shares connections this way; the floor's writes must go through the same client.
-  const kc = shareConnections(plane.kubeConfig());
+  const kc = plane.kubeConfig();
   await installCrds(kc, customResourceDefinitions() as unknown as V1CustomResourceDefinition[]);
   const emulator = await startEmulator({ replicationSeconds: num('replication-seconds'), operationSeconds: num('operation-seconds') });
   const caFile = join(dir, 'emulator-ca.pem');
   await writeFile(caFile, emulator.caPem);
-  return { plane, kc, operatorMain, emulator, caFile, client: new ObjectClient(kc), dir };
+  // The floor's writes go through the operator's own client (ObjectClient on one RestClient).
+  return { plane, kc, operatorMain, emulator, caFile, client: new ObjectClient(plane.restConfig()), dir };
 }
 
 async function createNamespace(setup: Setup, name: string): Promise<string> {
@@ -95,9 +97,10 @@ function startOperatorProcess(setup: Setup, namespace: string): Promise<Operator
     emulatorUrl: setup.emulator.url,
     emulatorCaFile: setup.caFile,
     namespace,
-    concurrency: num('concurrency'),
+    ...(flags.concurrency === undefined ? {} : { concurrency: num('concurrency') }),
     logLevel: 'warn',
     nodeArgs: flags['operator-node-args'] ? flags['operator-node-args'].split(' ') : [],
+    nodeOptions: imageNodeOptions(),
     ...(setup.operatorMain ? { main: setup.operatorMain } : {}),
   });
 }
@@ -112,12 +115,26 @@ function armDifference(after: RequestCounts, before: RequestCounts): Record<stri
 
 const perExport = (counts: Record<string, number>, n: number) => Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, round(v / n)]));
 
+type Histories = Map<string, NonNullable<ImageExport['status']>[]>;
+
+/** A ReadyWatch callback that notes every distinct status each export went through. */
+function historyRecorder(histories: Histories): (e: ImageExport) => void {
+  return (e) => {
+    const list = histories.get(e.metadata.name ?? '') ?? [];
+    const last = list.at(-1);
+    if (e.status && e.status.observedGeneration !== -1 && JSON.stringify(last) !== JSON.stringify(e.status)) list.push(e.status);
+    histories.set(e.metadata.name ?? '', list);
+  };
+}
+
 /**
  * The floor: the status writes the operator made, replayed by a plain loop with the same client and
  * helper (`patchStatus`) on fresh objects, `concurrency` objects at a time, each object's writes in order.
+ * It is timed as the operator is, until a watch has seen every object Ready, by the same watch doing
+ * the same work per event, so both runs carry the same observer.
  */
-async function measureFloor(setup: Setup, histories: Map<string, NonNullable<ImageExport['status']>[]>, shape: Parameters<typeof exportManifest>[2], concurrency: number): Promise<{ seconds: number; writes: number }> {
-  const namespace = await createNamespace(setup, 'bench-floor');
+async function measureFloor(setup: Setup, histories: Histories, shape: Parameters<typeof exportManifest>[2], concurrency: number): Promise<{ seconds: number; writes: number }> {
+  const namespace = await createNamespace(setup, `bench-floor-${concurrency}`);
   const names = [...histories.keys()];
   const created = new Map<string, ImageExport>();
   await inParallel(names, num('create-concurrency'), async (name) => {
@@ -125,6 +142,8 @@ async function measureFloor(setup: Setup, histories: Map<string, NonNullable<Ima
     created.set(name, await setup.client.create(RESOURCES.ImageExport, manifest));
   });
   let count = 0;
+  const watch = new ReadyWatch(setup.kc, setup.client, namespace, historyRecorder(new Map()));
+  await watch.start();
   const started = performance.now();
   await inParallel(names, concurrency, async (name) => {
     let current = created.get(name) as ImageExport;
@@ -136,12 +155,15 @@ async function measureFloor(setup: Setup, histories: Map<string, NonNullable<Ima
       }
     }
   });
-  return { seconds: (performance.now() - started) / 1000, writes: count };
+  await watch.untilReady(names.length);
+  const seconds = (performance.now() - started) / 1000;
+  watch.stop();
+  return { seconds, writes: count };
 }
 
 async function benchExports(setup: Setup): Promise<Record<string, unknown>> {
   const n = num('exports');
-  const concurrency = num('concurrency');
+  const floorConcurrency = num('floor-concurrency');
   const kc = setup.kc;
   const namespace = await createNamespace(setup, 'bench');
   const operator = await startOperatorProcess(setup, namespace);
@@ -154,13 +176,8 @@ async function benchExports(setup: Setup): Promise<Record<string, unknown>> {
     const shape = { accounts: num('accounts'), images: num('images'), vmId };
 
     // Every status an export went through, as the watch saw it: the floor replays them.
-    const histories = new Map<string, NonNullable<ImageExport['status']>[]>();
-    const watch = new ReadyWatch(kc, setup.client, namespace, (e) => {
-      const list = histories.get(e.metadata.name ?? '') ?? [];
-      const last = list.at(-1);
-      if (e.status && e.status.observedGeneration !== -1 && JSON.stringify(last) !== JSON.stringify(e.status)) list.push(e.status);
-      histories.set(e.metadata.name ?? '', list);
-    });
+    const histories: Histories = new Map();
+    const watch = new ReadyWatch(kc, setup.client, namespace, historyRecorder(histories));
     await watch.start();
     const apiBefore = await scrapeRequestTotals(kc);
     const armBefore = await armRequests(setup.emulator);
@@ -201,13 +218,21 @@ async function benchExports(setup: Setup): Promise<Record<string, unknown>> {
 
     const operatorMetrics = await operator.metrics();
     const reconciles = sumMetric(operatorMetrics, 'controller_runtime_reconcile_total', { controller: 'imageexport' });
+    const concurrency = sumMetric(operatorMetrics, 'controller_runtime_max_concurrent_reconciles', { controller: 'imageexport' });
+    const reconcileErrors = sumMetric(operatorMetrics, 'controller_runtime_reconcile_total', { controller: 'imageexport', result: 'error' });
+    const reconcileSeconds = Object.fromEntries(
+      ['labaccount', 'galleryattachment', 'imageexport', 'labtemplate'].map((c) => [c, round(sumMetric(operatorMetrics, 'controller_runtime_reconcile_time_seconds_sum', { controller: c }))]),
+    );
     const peakRssMiB = await operator.peakRssMiB();
     const cpuSeconds = (await operator.cpuSeconds()) - cpuBefore;
     await operator.stop();
 
     const statusWrites = api['PATCH imageexports/status'] ?? 0;
-    say(`floor: replaying the ${statusWrites} status writes with ${concurrency} worker(s), no controller logic...`);
-    const floor = await measureFloor(setup, histories, shape, concurrency);
+    say(`floor: replaying the ${statusWrites} status writes with ${floorConcurrency} worker(s), no controller logic...`);
+    const floor = await measureFloor(setup, histories, shape, floorConcurrency);
+    // The same replay as parallel as the operator's workers, for the ratio at equal parallelism.
+    say(`floor again with ${concurrency} worker(s), as many as the operator had...`);
+    const parallelFloor = concurrency === floorConcurrency ? floor : await measureFloor(setup, histories, shape, concurrency);
 
     const latencies = [...watch.readyAt].map(([name, at]) => at - (createdAt.get(name) ?? at));
     const apiByVerb = byVerb(api);
@@ -217,15 +242,20 @@ async function benchExports(setup: Setup): Promise<Record<string, unknown>> {
       images: shape.images,
       regionsPerExport: 3,
       concurrency,
+      floorConcurrency,
       seconds: round(seconds),
       floorSeconds: round(floor.seconds),
       ratio: round(seconds / floor.seconds),
       floorStatusWrites: floor.writes,
+      parallelFloorSeconds: round(parallelFloor.seconds),
+      ratioAtEqualConcurrency: round(seconds / parallelFloor.seconds),
       p50ReadyMs: Math.round(percentile(latencies, 50)),
       p95ReadyMs: Math.round(percentile(latencies, 95)),
       apiRequestsPerExport: { total: round(total(api) / n), byVerb: perExport(apiByVerb, n), byResource: perExport(api, n) },
       statusWritesPerExport: round(statusWrites / n),
       reconcilesPerExport: round(reconciles / n),
+      reconcileErrors,
+      reconcileSeconds,
       armRequestsPerExport: { total: round(total(arm) / n), byRoute: perExport(arm, n) },
       idleSeconds: num('idle-seconds'),
       idleWrites: writes(idle),
@@ -287,7 +317,7 @@ async function main(): Promise<void> {
     const machine = await describeMachine(setup.kc);
     const memoryOnly = flags['memory-only'];
     const figures = memoryOnly ? await benchMemory(setup) : await benchExports(setup);
-    const result = { mode: memoryOnly ? 'memory' : 'exports', at: new Date().toISOString(), machine, operatorFrom: setup.operatorMain ? 'dist' : 'src', ...figures };
+    const result = { mode: memoryOnly ? 'memory' : 'exports', at: new Date().toISOString(), machine, operatorFrom: setup.operatorMain ? 'dist' : 'src', operatorNodeOptions: imageNodeOptions(), operatorNodeArgs: flags['operator-node-args'], ...figures };
     const file = await saveResult(result);
     const f = figures as Record<string, number | undefined>;
     const rows: Parameters<typeof table>[0] = memoryOnly
@@ -299,9 +329,10 @@ async function main(): Promise<void> {
         ]
       : [
           ['exports', f.exports ?? 0],
-          ['create → all Ready (s)', f.seconds ?? 0],
-          ['floor (s)', f.floorSeconds ?? 0],
+          [`create → all Ready, ${f.concurrency} workers (s)`, f.seconds ?? 0],
+          [`floor, ${f.floorConcurrency} at a time (s)`, f.floorSeconds ?? 0],
           ['ratio', f.ratio ?? 0, '≤ 1.5'],
+          [`floor, ${f.concurrency} at a time (s) / ratio`, `${f.parallelFloorSeconds} / ${f.ratioAtEqualConcurrency}`],
           ['p50 / p95 create → Ready (ms)', `${f.p50ReadyMs} / ${f.p95ReadyMs}`],
           ['API requests per export', (figures.apiRequestsPerExport as { total: number }).total],
           ['status writes per export', f.statusWritesPerExport ?? 0],

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { AccountConnector, type EmulatorTarget } from './controllers/account-connector.ts';
 import type { OperatorContext } from './controllers/context.ts';
 import { controllers } from './controllers/index.ts';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from './emulator/index.ts';
+import type { EmulatorOptions, RunningEmulator } from './emulator/index.ts';
 import type { PriceTable } from './pricing/price-table.ts';
 import { Manager, type ManagerOptions } from './runtime/index.ts';
 
@@ -44,6 +44,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   let emulator: RunningEmulator | undefined;
   let target: EmulatorTarget | undefined;
   if (setting.mode === 'embedded') {
+    // Imported only when embedded: an operator that talks to Azure or a standalone emulator carries none of it.
+    const { startEmulator } = await import('./emulator/index.ts');
     emulator = await startEmulator({ log: managerOptions.log.child({ component: 'emulator' }), ...setting.options });
     target = { url: emulator.url, caPem: emulator.caPem };
     managerOptions.log.info({ url: emulator.url }, 'embedded ARM emulator started');
@@ -54,7 +56,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const manager = new Manager(managerOptions);
   const registry = manager.metrics.registry;
   const context: OperatorContext = {
-    accounts: new AccountConnector({ kubeConfig: managerOptions.kubeConfig, emulator: target, registry }),
+    accounts: new AccountConnector({ client: manager.client, emulator: target, registry }),
     prices,
     syncPeriodMs: managerOptions.syncPeriodMs ?? 10 * 60_000,
     regionRetries,

@@ -225,7 +225,6 @@ export class GalleryPort {
     );
   }
 
-  /** Adds and removes replica regions of an existing version (ARM PATCH); the source never changes. */
   /** PATCHes what may change on an existing version: where it is replicated, and how it is published. */
   updateImageVersion(ref: ImageVersionRef, publishing: ImageVersionPublishing): Promise<OperationHandle> {
     const { targetRegions, excludeFromLatest, endOfLifeDate } = publishing;

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Namespace, type V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { IMAGE_EXPORT, RESOURCES, type ImageExport } from '../api/index.ts';
 import { createGalleryPort, simulatedCredential } from '../azure/index.ts';
 import { marketplaceImages } from '../emulator/index.ts';
-import { ObjectClient, isAlreadyExists, type ResourceType } from '../runtime/index.ts';
+import { NAMESPACES, ObjectClient, SECRETS, isAlreadyExists, type ResourceType, type RestConfig } from '../runtime/index.ts';
 
 // examples/ is what a new user applies first; `labimage dev` and the end-to-end tests apply the same files.
 const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -49,26 +49,22 @@ export async function seedExternalVms(emulator: { url: string; caPem: string }, 
  * same cluster). With `namespace`, every object goes there instead (and the examples' Namespace is skipped).
  */
 export async function applyExamples(
-  kubeConfig: KubeConfig,
+  restConfig: RestConfig,
   documents: readonly KubernetesObject[],
   options: { namespace?: string; say?: (line: string) => void } = {},
 ): Promise<void> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const objects = new ObjectClient(kubeConfig);
-  const byKind = new Map<string, ResourceType>(Object.values(RESOURCES).map((resource) => [resource.kind, resource]));
+  const objects = new ObjectClient(restConfig);
+  const byKind = new Map<string, ResourceType>([NAMESPACES, SECRETS, ...Object.values(RESOURCES)].map((resource) => [resource.kind, resource]));
   for (const source of documents) {
     if (options.namespace && source.kind === 'Namespace') continue;
     const doc = options.namespace ? { ...source, metadata: { ...source.metadata, namespace: options.namespace } } : source;
+    const resource = byKind.get(doc.kind ?? '');
+    if (!resource) throw new Error(`examples/ holds a ${doc.kind}, which only kubectl apply knows how to create`);
+    const namespaced = resource !== NAMESPACES;
     const namespace = doc.metadata?.namespace ?? 'default';
     try {
-      if (doc.kind === 'Namespace') await core.createNamespace({ body: doc as V1Namespace });
-      else if (doc.kind === 'Secret') await core.createNamespacedSecret({ namespace, body: doc as V1Secret });
-      else {
-        const resource = byKind.get(doc.kind ?? '');
-        if (!resource) throw new Error(`examples/ holds a ${doc.kind}, which only kubectl apply knows how to create`);
-        await objects.create(resource, doc);
-      }
-      options.say?.(`created ${doc.kind} ${doc.metadata?.namespace ? `${namespace}/` : ''}${doc.metadata?.name}`);
+      await objects.create(resource, namespaced ? { ...doc, metadata: { ...doc.metadata, namespace } } : doc);
+      options.say?.(`created ${doc.kind} ${namespaced ? `${namespace}/` : ''}${doc.metadata?.name}`);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }

@@ -1,8 +1,8 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { LabAccount } from '../api/index.ts';
 import { MissingCredentialKeysError, createArmCredential, createGalleryPort, secretKeys, simulatedCredential, type GalleryPort } from '../azure/index.ts';
-import { isNotFound } from '../runtime/index.ts';
+import { SECRETS, type ObjectClient } from '../runtime/index.ts';
 import { StalledError } from './stalled.ts';
 
 /** Where Simulated accounts' galleries live: the embedded or a standalone ARM emulator. */
@@ -12,7 +12,8 @@ export interface EmulatorTarget {
 }
 
 export interface AccountConnectorOptions {
-  kubeConfig: KubeConfig;
+  /** Reads the accounts' credential Secrets. */
+  client: ObjectClient;
   /** Absent (`--emulator off`): Simulated accounts are Stalled until an emulator is configured. */
   emulator?: EmulatorTarget;
   /** Resource Manager of Azure accounts; default: public Azure. */
@@ -42,12 +43,10 @@ export function simulatedResourceGroup(account: LabAccount): string {
  */
 export class AccountConnector {
   readonly #options: AccountConnectorOptions;
-  readonly #core: CoreV1Api;
   readonly #connections = new Map<string, { generation: number; connection: AccountConnection }>();
 
   constructor(options: AccountConnectorOptions) {
     this.#options = options;
-    this.#core = options.kubeConfig.makeApiClient(CoreV1Api);
   }
 
   async connect(account: LabAccount): Promise<AccountConnection> {
@@ -95,14 +94,8 @@ export class AccountConnector {
     const name = account.spec.azure?.credentials?.secretRef?.name;
     if (!name) return undefined;
     const namespace = account.metadata.namespace ?? '';
-    try {
-      const secret = await this.#core.readNamespacedSecret({ name, namespace });
-      return Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
-    } catch (err) {
-      if (isNotFound(err)) {
-        throw new StalledError('CredentialsNotFound', `Secret ${namespace}/${name} (spec.azure.credentials.secretRef) does not exist: create it with ${secretKeys.join(', ')}`);
-      }
-      throw err;
-    }
+    const secret = await this.#options.client.get<V1Secret>(SECRETS, namespace, name);
+    if (!secret) throw new StalledError('CredentialsNotFound', `Secret ${namespace}/${name} (spec.azure.credentials.secretRef) does not exist: create it with ${secretKeys.join(', ')}`);
+    return Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
   }
 }

@@ -85,15 +85,18 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
       // Attached at this generation and read within the sync period, with no export of the account changed since
       // (or changed, but read only moments ago): nothing to read yet.
       const generation = att.metadata.generation ?? 0;
-      const fingerprint = `${generation}/${exportsFingerprint(exportsOf(namespace, accountName))}`;
+      // Computed at most once per reconcile, and before any read, so that a change during the read forces the next one.
+      let fingerprint: string | undefined;
+      const fingerprintNow = () => (fingerprint ??= `${generation}/${exportsFingerprint(exportsOf(namespace, accountName))}`);
       const ready = conditions.get(READY);
-      const dueIn = ready?.status === 'True' && ready.observedGeneration === generation ? refreshed.dueIn(att, fingerprint) : 0;
+      const dueIn = ready?.status === 'True' && ready.observedGeneration === generation ? refreshed.dueIn(att, fingerprintNow) : 0;
       if (dueIn > 0) {
         if (att.status?.galleryId) status.galleryId = att.status.galleryId;
         if (att.status?.images) status.images = att.status.images;
         return { requeueAfter: dueIn };
       }
 
+      const readFingerprint = fingerprintNow();
       const connection = await ctx.accounts.connect(account);
       const ref = galleryRef(att, connection);
       const where = `gallery ${ref.gallery} in resource group ${ref.resourceGroup}`;
@@ -125,7 +128,7 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
         return { requeueAfter: PROVISIONING_RECHECK_MS };
       }
       status.images = await readCatalogue(connection.port, ref, exportsOf(namespace, accountName), att.spec.images);
-      refreshed.remember(att, fingerprint);
+      refreshed.remember(att, readFingerprint);
       const made = gallery.tags[CREATED_BY_TAG] === att.metadata.uid ? 'created by this attachment' : 'adopted';
       conditions.ready('GalleryAttached', `${where} (${made}) is attached to LabAccount ${accountName}; ${status.images.length} image(s) in its catalogue`);
       return { requeueAfter: ctx.syncPeriodMs };

@@ -1,5 +1,6 @@
 // The ImageExport controller: makes one image version in the account's gallery from a VM and
 // replicates it, observing Azure before every action so that a restart at any line is safe.
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { Gauge } from 'prom-client';
 import {
   EXPORT_PHASES,
@@ -10,7 +11,16 @@ import {
   type LabAccount,
   type LabTemplate,
 } from '../api/index.ts';
-import { ArmError, type GalleryPort, type ImageRef, type ImageVersionObservation, type ImageVersionRef, type OperationHandle } from '../azure/index.ts';
+import {
+  ArmError,
+  type GalleryPort,
+  type ImageObservation,
+  type ImageRef,
+  type ImageVersionObservation,
+  type ImageVersionRef,
+  type OperationHandle,
+  type VirtualMachineObservation,
+} from '../azure/index.ts';
 import type { Logger } from '../log.ts';
 import {
   READY,
@@ -24,11 +34,13 @@ import {
   type ControllerSetup,
   type Request,
   type Result,
+  type UpdatePredicate,
 } from '../runtime/index.ts';
 import type { OperatorContext } from './context.ts';
 import {
   BY_ACCOUNT_INDEX,
   armReason,
+  conditionsOf,
   indexByAccount,
   isCredentialRejection,
   writeStatus,
@@ -37,6 +49,8 @@ import { desiredTargets, planTargets, regionStatuses, sameTargets, type TargetRe
 import { computeStatus, replicationPollMs, summarize, type ExportView } from './imageexport-status.ts';
 import { nextVersion } from './imageexport-version.ts';
 import { StalledError } from './stalled.ts';
+import { RecentReads } from './recent-reads.ts';
+import { VersionLedger } from './version-ledger.ts';
 
 export const IMAGE_EXPORT_FINALIZER = 'labimages.io/image-export';
 /** Exports by `namespace/source.labTemplateRef.name`. */
@@ -45,6 +59,8 @@ const BY_SOURCE_TEMPLATE = 'labimages.io/source-template';
 const BY_IMAGE = 'labimages.io/image-name';
 /** Stalls whose cause lies only in objects we watch need no timed recheck. */
 const SPEC_STALLS = new Set(['RegionOutsideGeography', 'VersionInUse']);
+/** How long a settled image definition or source VM, once read, stands for a fresh read. */
+const RECENT_READ_MS = 5000;
 
 /** What a reconcile decided: the status to write and when to look again. */
 interface Step {
@@ -79,6 +95,17 @@ function imageKey(ref: ImageRef): string {
   return `${ref.resourceGroup}/${ref.gallery}/${ref.image}`.toLowerCase();
 }
 
+/**
+ * What exports read of their account and its attachment: spec, deletion, Ready and the gallery. A
+ * catalogue refresh changes none of it, and would otherwise wake every export of the account.
+ */
+const exportFactsChanged: UpdatePredicate = (oldObj, newObj) => JSON.stringify(exportFacts(oldObj)) !== JSON.stringify(exportFacts(newObj));
+
+function exportFacts(obj: KubernetesObject): unknown[] {
+  const status = (obj as { status?: { galleryId?: string; gallery?: { attachment?: string }; conditions?: readonly object[] } }).status;
+  return [obj.metadata?.generation, obj.metadata?.deletionTimestamp, findCondition(conditionsOf({ status }), READY)?.status, status?.galleryId, status?.gallery?.attachment];
+}
+
 const inProgressStates = new Set(['Creating', 'Updating', 'Deleting', 'Migrating']);
 
 export function imageExportController(ctx: OperatorContext): ControllerSetup {
@@ -93,10 +120,17 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
     const recorder = mgr.eventRecorder('imageexport-controller');
 
     // Optimisations only, rebuilt from Azure after a restart: the ARM operation each export started
-    // (for its Retry-After and its error), and the version each export chose, so that two workers
-    // choosing at once for one image do not pick the same one before the cache shows either.
+    // (for its Retry-After and its error), the version each export chose, so that two workers
+    // choosing at once for one image do not pick the same one before the cache shows either, and
+    // the versions each image had when this process first looked.
     const operations = new Map<string, { handle: OperationHandle; error?: string }>();
     const claims = new Map<string, { image: string; version: string }>();
+    const ledger = new VersionLedger();
+    // A burst of exports of one image from one VM reads each once every few seconds, not once per export.
+    // A definition or VM deleted meanwhile makes the version's PUT fail, which Stalls the export until a recheck.
+    const recentImages = new RecentReads<ImageObservation | undefined>(RECENT_READ_MS);
+    const recentVms = new RecentReads<VirtualMachineObservation | undefined>(RECENT_READ_MS);
+    const settled = (resource: { provisioningState?: string } | undefined) => resource?.provisioningState === 'Succeeded';
 
     if (ctx.registry) {
       new Gauge({
@@ -186,7 +220,7 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
     /** The image definition, created when missing; one that exists must describe the same kind of image. */
     async function ensureImageDefinition(exp: ImageExport, g: Gallery): Promise<Step | undefined> {
       const want = { osType: exp.spec.image.osType, osState: exp.spec.image.osState ?? 'Specialized', hyperVGeneration: exp.spec.image.hyperVGeneration ?? 'V2' };
-      const image = await g.port.observeImage(g.image);
+      const image = await recentImages.read(imageKey(g.image), () => g.port.observeImage(g.image), settled);
       if (!image) {
         const handle = await g.port.createImage(g.image, {
           location: g.account.spec.location,
@@ -206,12 +240,12 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
 
     /** Creates the version (or recreates one deleted behind our back) from the source. */
     async function createVersion(exp: ImageExport, g: Gallery, ref: ImageVersionRef, targets: TargetRegion[]): Promise<Step> {
-      const pending = await ensureImageDefinition(exp, g);
-      if (pending) return pending;
       const source = sourceOf(exp);
+      const vmAt = typeof source === 'string' ? vmRef(source) : undefined;
+      // Two independent reads, sent together: a new export waits on one round trip, not two.
+      const [pending, vm] = await Promise.all([ensureImageDefinition(exp, g), vmAt ? recentVms.read(`${vmAt.resourceGroup}/${vmAt.name}`.toLowerCase(), () => g.port.observeVirtualMachine(vmAt), settled) : undefined]);
+      if (pending) return pending;
       if (typeof source !== 'string') return source;
-      const vmAt = vmRef(source);
-      const vm = vmAt ? await g.port.observeVirtualMachine(vmAt) : undefined;
       if (!vm) throw new StalledError('SourceMissing', `source VM ${source} does not exist${exp.status?.imageVersionId ? ', so the image version that disappeared from the gallery cannot be recreated' : ''}`);
       if (vm.provisioningState !== 'Succeeded') return waitFor('SourceNotReady', `source VM ${vm.name} is ${vm.provisioningState}`, 2000);
       const handle = await g.port.createImageVersion(ref, {
@@ -237,32 +271,38 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
     }
 
     /**
-     * The export's version, found from status, else by its tag (a version made just before a crash),
-     * else chosen anew: spec.version, or the next one after what the gallery has and other exports claim.
+     * The export's version: the one status records or this process chose (one GET), else one a
+     * crashed process made for it (found by its tag in the ledger), else a new one: spec.version, or
+     * the next after what the gallery has and other exports claim. A new one is checked free with a
+     * GET, since the ledger may miss an upload made after it listed the image.
      */
     async function findVersion(exp: ImageExport, g: Gallery): Promise<{ version: string; observed: ImageVersionObservation | undefined }> {
       const uid = exp.metadata.uid ?? '';
-      const chosen = exp.status?.version;
-      if (chosen) {
-        const observed = await g.port.observeImageVersion({ ...g.image, version: chosen });
-        if (!observed || observed.exportUid === uid) return { version: chosen, observed };
-        if (exp.spec.version) throw new StalledError('VersionInUse', `version ${chosen} of image ${g.image.image} belongs to another export or upload: choose another spec.version`);
+      const key = imageKey(g.image);
+      const list = () => g.port.listImageVersions(g.image);
+      const observe = (version: string) => g.port.observeImageVersion({ ...g.image, version });
+      const own = claims.get(uid);
+      const known = exp.status?.version ?? (own?.image === key ? own.version : undefined);
+      if (known) {
+        const observed = await observe(known);
+        if (!observed || observed.exportUid === uid) return { version: known, observed };
+        await ledger.record(key, observed, list);
+        if (exp.spec.version) throw new StalledError('VersionInUse', `version ${known} of image ${g.image.image} belongs to another export or upload: choose another spec.version`);
       }
-      const existing = await g.port.listImageVersions(g.image);
-      const mine = existing.find((v) => v.exportUid === uid);
-      if (mine) return { version: mine.name, observed: await g.port.observeImageVersion({ ...g.image, version: mine.name }) };
-      if (exp.spec.version) {
-        if (existing.some((v) => v.name === exp.spec.version)) {
+      const made = (await ledger.versions(key, list)).find((v) => v.exportUid === uid);
+      if (made) return { version: made.name, observed: await observe(made.name) };
+      // A few rounds at most: each version found in the way is noted, so the next choice passes it.
+      for (let round = 0; round < 5; round++) {
+        const existing = (await ledger.versions(key, list)).map((v) => v.name);
+        const candidate = exp.spec.version ?? nextVersion(new Set([...existing, ...claimedByOthers(exp, g.image)]));
+        const inTheWay = await observe(candidate);
+        if (!inTheWay || inTheWay.exportUid === uid) return { version: candidate, observed: inTheWay };
+        await ledger.record(key, inTheWay, list);
+        if (exp.spec.version) {
           throw new StalledError('VersionInUse', `version ${exp.spec.version} of image ${g.image.image} already exists and was not made by this export: choose another spec.version`);
         }
-        return { version: exp.spec.version, observed: undefined };
       }
-      // Keep the version this process already chose while it is still free, so that exports waiting
-      // for an image definition together do not push each other's choices up.
-      const taken = new Set([...existing.map((v) => v.name), ...claimedByOthers(exp, g.image)]);
-      const own = claims.get(uid);
-      if (own && own.image === imageKey(g.image) && !taken.has(own.version)) return { version: own.version, observed: undefined };
-      return { version: nextVersion(taken), observed: undefined };
+      throw new Error(`image ${g.image.image}: every version chosen was taken by the time it was checked; trying again`);
     }
 
     async function sync(exp: ImageExport, log: Logger): Promise<Step> {
@@ -332,8 +372,11 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
         if (exp.status?.version) recorder.event(exp, 'Warning', 'ImageVersionLeft', `Could not delete image version ${exp.status.version}: ${g.view.waiting?.message ?? ''}`, 'Delete');
         return 'done';
       }
-      // By tag, not by status: it finds a version made just before a crash, and never another export's.
-      const mine = await g.port.findImageVersionByExportUid(g.image, exp.metadata.uid ?? '');
+      // By tag, not by status alone: it finds a version made just before a crash, and never another export's.
+      // The recorded version is looked at first, so that deleting many exports does not list the image for each.
+      const uid = exp.metadata.uid ?? '';
+      const recorded = exp.status?.version ? await g.port.observeImageVersion({ ...g.image, version: exp.status.version }) : undefined;
+      const mine = recorded?.exportUid === uid ? recorded : await g.port.findImageVersionByExportUid(g.image, uid);
       if (!mine) return 'done';
       if (mine.provisioningState !== 'Deleting') {
         log.info({ version: mine.name }, 'deleting image version');
@@ -392,8 +435,8 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
       for: RESOURCES.ImageExport,
       forPredicate: generationChanged,
       watches: [
-        { resource: RESOURCES.LabAccount, map: (a) => exportsOfAccount(a.metadata?.namespace, a.metadata?.name) },
-        { resource: RESOURCES.GalleryAttachment, map: (a) => exportsOfAccount(a.metadata?.namespace, (a as GalleryAttachment).spec?.labAccountRef?.name) },
+        { resource: RESOURCES.LabAccount, map: (a) => exportsOfAccount(a.metadata?.namespace, a.metadata?.name), predicate: exportFactsChanged },
+        { resource: RESOURCES.GalleryAttachment, map: (a) => exportsOfAccount(a.metadata?.namespace, (a as GalleryAttachment).spec?.labAccountRef?.name), predicate: exportFactsChanged },
         {
           resource: RESOURCES.LabTemplate,
           map: (obj) => {

@@ -97,7 +97,7 @@ export function labAccountController(ctx: OperatorContext): ControllerSetup {
         checkReplicationRegions(account.spec, geography, regions);
         // Ready at this generation and read within the sync period: nothing in Azure to look at yet.
         const fingerprint = String(generation);
-        let dueIn = conditions.isTrue('Ready') ? checked.dueIn(account, fingerprint) : 0;
+        let dueIn = conditions.isTrue('Ready') ? checked.dueIn(account, () => fingerprint) : 0;
         if (dueIn === 0) {
           await checkCredentials(account, log);
           checked.remember(account, fingerprint);

@@ -1,6 +1,6 @@
 // LabTemplate: a lab's template VM, made from a marketplace image or an image of the attached
 // gallery once that image's replica in the template's region has finished (DESIGN.md §2).
-import { CoreV1Api } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import {
   RESOURCES,
   type GalleryAttachment,
@@ -18,7 +18,7 @@ import {
   generationChanged,
   hasFinalizer,
   isConditionTrue,
-  isNotFound,
+  SECRETS,
   keyOf,
   objectKey,
   removeFinalizer,
@@ -108,7 +108,6 @@ class LabTemplateReconciler {
   readonly #attachments: Informer<GalleryAttachment>;
   readonly #exports: Informer<ImageExport>;
   readonly #events: EventRecorder;
-  readonly #core: CoreV1Api;
 
   constructor(ctx: OperatorContext, mgr: Manager, templates: Informer<LabTemplate>) {
     this.#ctx = ctx;
@@ -118,7 +117,6 @@ class LabTemplateReconciler {
     this.#attachments = mgr.informer<GalleryAttachment>(ATTACHMENTS);
     this.#exports = mgr.informer<ImageExport>(EXPORTS);
     this.#events = mgr.eventRecorder('labtemplate');
-    this.#core = mgr.kubeConfig.makeApiClient(CoreV1Api);
   }
 
   async reconcile({ namespace, name }: Request, log: Logger): Promise<Result> {
@@ -282,16 +280,9 @@ class LabTemplateReconciler {
     const { adminUsername, adminPasswordSecretRef: ref } = template.spec.vm ?? {};
     if (!adminUsername || !ref) return undefined;
     const namespace = template.metadata.namespace ?? '';
-    let data: Record<string, string> | undefined;
-    try {
-      data = (await this.#core.readNamespacedSecret({ name: ref.name, namespace })).data;
-    } catch (err) {
-      if (isNotFound(err)) {
-        throw new StalledError('AdminPasswordSecretNotFound', `Secret ${namespace}/${ref.name} (spec.vm.adminPasswordSecretRef) does not exist: create it with the key ${ref.key}`);
-      }
-      throw err;
-    }
-    const encoded = data?.[ref.key];
+    const secret = await this.#mgr.client.get<V1Secret>(SECRETS, namespace, ref.name);
+    if (!secret) throw new StalledError('AdminPasswordSecretNotFound', `Secret ${namespace}/${ref.name} (spec.vm.adminPasswordSecretRef) does not exist: create it with the key ${ref.key}`);
+    const encoded = secret.data?.[ref.key];
     if (!encoded) throw new StalledError('AdminPasswordKeyNotFound', `Secret ${namespace}/${ref.name} has no key ${ref.key} (spec.vm.adminPasswordSecretRef.key): add it`);
     return { username: adminUsername, password: Buffer.from(encoded, 'base64').toString('utf8') };
   }

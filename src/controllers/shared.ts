@@ -62,7 +62,9 @@ export function holderOf(attachments: readonly GalleryAttachment[]): GalleryAtta
 
 /**
  * Events for a status just written: one on every change of Ready's status, and one (Warning) on
- * every new terminal failure (Stalled appearing, or its reason or message changing).
+ * every new terminal failure (Stalled appearing, or its reason or message changing). A new
+ * object's first Ready while it makes progress (Unknown or False, not Stalled) is not news: it gets
+ * no Event, which saves an API write per object.
  */
 export function recordConditionEvents(recorder: EventRecorder, obj: KubernetesObject, before: readonly Condition[] | undefined, after: readonly Condition[]): void {
   const ready = findCondition(after, READY);
@@ -70,7 +72,8 @@ export function recordConditionEvents(recorder: EventRecorder, obj: KubernetesOb
   const stalled = findCondition(after, STALLED);
   const was = findCondition(before, STALLED);
   const newFailure = stalled !== undefined && (was?.reason !== stalled.reason || was.message !== stalled.message);
-  if (findCondition(before, READY)?.status === ready.status && !newFailure) return;
+  const wasReady = findCondition(before, READY);
+  if (!newFailure && (wasReady?.status === ready.status || (!wasReady && ready.status !== 'True'))) return;
   recorder.event(obj, ready.status === 'False' ? 'Warning' : 'Normal', ready.reason, ready.message);
 }
 
@@ -141,13 +144,16 @@ export class SyncMemo {
    * Milliseconds until the next read is due, or 0 when it is due now. `fingerprint` sums up
    * everything besides time that should force a read (related objects); a spec change should not
    * wait, so callers read at once when the generation moved. A tenth of the period of slack lets a
-   * resync and a requeue that land close together share one read.
+   * resync and a requeue that land close together share one read. Within the coalescing window the
+   * answer is the window's end whatever changed, so `fingerprint` (which may cost a walk over many
+   * objects) is only called once per window, not on every related change.
    */
-  dueIn(obj: KubernetesObject, fingerprint: string, now = Date.now()): number {
+  dueIn(obj: KubernetesObject, fingerprint: () => string, now = Date.now()): number {
     const entry = this.#entries.get(objectKey(obj.metadata?.namespace, obj.metadata?.name ?? ''));
     if (!entry || entry.uid !== obj.metadata?.uid) return 0;
     const elapsed = now - entry.at;
-    if (entry.fingerprint !== fingerprint) return Math.max(0, this.#coalesceMs - elapsed);
+    if (elapsed < this.#coalesceMs) return this.#coalesceMs - elapsed;
+    if (entry.fingerprint !== fingerprint()) return 0;
     return elapsed >= this.#periodMs * 0.9 ? 0 : this.#periodMs - elapsed;
   }
 

@@ -10,6 +10,7 @@ import { freeLoopbackPort } from '../net/ports.ts';
 import { createCertificateAuthority, issueCertificate } from '../tls/certificates.ts';
 import { findOrBuildAssets, type ControlPlaneAssets, type ProgressLog } from './assets.ts';
 import { ServerProcess } from './process.ts';
+import { restConfigFromKubeconfig, type RestConfig } from '../runtime/rest-config.ts';
 
 export interface ControlPlaneOptions {
   /** Where to write the admin kubeconfig; default: inside the control plane's temporary folder. */
@@ -109,6 +110,11 @@ export class ControlPlane {
     const kc = new KubeConfig();
     kc.loadFromString(this.kubeconfigYaml());
     return kc;
+  }
+
+  /** The same, for the operator's runtime (RestClient, Manager). */
+  restConfig(): RestConfig {
+    return restConfigFromKubeconfig(this.kubeconfigYaml(), this.dir);
   }
 
   /** Stops kube-apiserver and starts it again on the same port and etcd: clients see a dropped connection and watch errors. */

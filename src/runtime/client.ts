@@ -1,11 +1,9 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { RestClient } from './rest-client.ts';
+import type { RestConfig } from './rest-config.ts';
 import { isNotFound } from './errors.ts';
 
-/**
- * A namespaced kind served under /apis/{group}/{version}: our CRDs (and any grouped API).
- * The runtime keeps objects as the API server sends them (plain JSON), so it goes through
- * CustomObjectsApi, which does not convert timestamps into Date objects the way typed clients do.
- */
+/** A namespaced kind: served under /apis/{group}/{version}, or /api/v1 for the core group (""). */
 export interface ResourceType {
   group: string;
   version: string;
@@ -14,8 +12,19 @@ export interface ResourceType {
 }
 
 export function apiVersionOf(resource: ResourceType): string {
-  return `${resource.group}/${resource.version}`;
+  return resource.group ? `${resource.group}/${resource.version}` : resource.version;
 }
+
+/** metav1.MicroTime as the API server writes it (RFC 3339, microseconds), for Events and Leases. */
+export function microTime(ms = Date.now()): string {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z');
+}
+
+/** The core group's Namespaces (cluster-scoped: create them without metadata.namespace). */
+export const NAMESPACES: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace' };
+
+/** The core group's Secrets, which lab accounts and templates read credentials from. */
+export const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
 
 export function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
@@ -30,21 +39,21 @@ export function splitKey(key: string): { namespace: string; name: string } {
   return { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-// client-node's generated patch calls send JSON Patch unless told otherwise.
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const MERGE_PATCH = 'application/merge-patch+json';
 
-/** Reads and writes of custom objects, as plain JSON; merge patches carry their content type. */
+/** Reads and writes of namespaced objects as plain JSON (timestamps stay text); merge patches for changes. */
 export class ObjectClient {
-  readonly #api: CustomObjectsApi;
+  readonly rest: RestClient;
 
-  constructor(kubeConfig: KubeConfig) {
-    this.#api = kubeConfig.makeApiClient(CustomObjectsApi);
+  /** A RestClient to share its connections, or the configuration for a client of its own. */
+  constructor(connection: RestClient | RestConfig) {
+    this.rest = connection instanceof RestClient ? connection : new RestClient(connection);
   }
 
   /** The object, or undefined when it does not exist. */
   async get<T extends KubernetesObject>(resource: ResourceType, namespace: string, name: string): Promise<T | undefined> {
     try {
-      return (await this.#api.getNamespacedCustomObject({ ...this.#where(resource, namespace), name })) as T;
+      return await this.rest.request<T>({ method: 'GET', path: objectPath(resource, namespace, name) });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -56,21 +65,25 @@ export class ObjectClient {
     namespace: string | undefined,
     options: { limit?: number; continue?: string } = {},
   ): Promise<{ items: T[]; metadata: { resourceVersion?: string; continue?: string } }> {
-    const page = { group: resource.group, version: resource.version, plural: resource.plural, limit: options.limit, _continue: options.continue };
-    return namespace === undefined
-      ? await this.#api.listClusterCustomObject(page)
-      : await this.#api.listNamespacedCustomObject({ ...page, namespace });
+    return await this.rest.request({ method: 'GET', path: collectionPath(resource, namespace), query: { limit: options.limit, continue: options.continue } });
   }
 
   async create<T extends KubernetesObject>(resource: ResourceType, obj: T): Promise<T> {
-    const namespace = obj.metadata?.namespace ?? '';
-    return (await this.#api.createNamespacedCustomObject({ ...this.#where(resource, namespace), body: { ...obj, apiVersion: apiVersionOf(resource), kind: resource.kind } })) as T;
+    const body = { ...obj, apiVersion: apiVersionOf(resource), kind: resource.kind };
+    // No metadata.namespace: a cluster-scoped kind (a Namespace).
+    return await this.rest.request<T>({ method: 'POST', path: collectionPath(resource, obj.metadata?.namespace), body });
+  }
+
+  /** Replaces the object (PUT); its metadata.resourceVersion makes the write conditional. */
+  async replace<T extends KubernetesObject>(resource: ResourceType, obj: T): Promise<T> {
+    const body = { ...obj, apiVersion: apiVersionOf(resource), kind: resource.kind };
+    return await this.rest.request<T>({ method: 'PUT', path: objectPath(resource, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''), body });
   }
 
   /** Deletes the object; one that is already gone counts as deleted. */
   async delete(resource: ResourceType, namespace: string, name: string): Promise<void> {
     try {
-      await this.#api.deleteNamespacedCustomObject({ ...this.#where(resource, namespace), name });
+      await this.rest.request({ method: 'DELETE', path: objectPath(resource, namespace, name) });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -78,15 +91,21 @@ export class ObjectClient {
 
   /** A JSON merge patch (RFC 7386) on the object; put metadata.resourceVersion in it to make it conditional. */
   async mergePatch<T extends KubernetesObject>(resource: ResourceType, namespace: string, name: string, patch: object): Promise<T> {
-    return (await this.#api.patchNamespacedCustomObject({ ...this.#where(resource, namespace), name, body: patch }, mergePatch)) as T;
+    return await this.rest.request<T>({ method: 'PATCH', path: objectPath(resource, namespace, name), body: patch, contentType: MERGE_PATCH });
   }
 
   /** A JSON merge patch on the /status subresource. */
   async mergePatchStatus<T extends KubernetesObject>(resource: ResourceType, namespace: string, name: string, patch: object): Promise<T> {
-    return (await this.#api.patchNamespacedCustomObjectStatus({ ...this.#where(resource, namespace), name, body: patch }, mergePatch)) as T;
+    return await this.rest.request<T>({ method: 'PATCH', path: `${objectPath(resource, namespace, name)}/status`, body: patch, contentType: MERGE_PATCH });
   }
+}
 
-  #where(resource: ResourceType, namespace: string) {
-    return { group: resource.group, version: resource.version, plural: resource.plural, namespace };
-  }
+/** The collection's path, in `namespace` or (undefined) across all namespaces. */
+export function collectionPath(resource: ResourceType, namespace: string | undefined): string {
+  const root = resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
+  return `${root}${namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`}/${resource.plural}`;
+}
+
+function objectPath(resource: ResourceType, namespace: string, name: string): string {
+  return `${collectionPath(resource, namespace)}/${encodeURIComponent(name)}`;
 }

@@ -1,4 +1,4 @@
-import { ApiException } from '@kubernetes/client-node';
+import { ApiError } from './rest-client.ts';
 
 /** The parts of a metav1.Status that decide what to do with a failed request. */
 export interface ApiStatus {
@@ -7,13 +7,25 @@ export interface ApiStatus {
   message: string;
 }
 
+/** client-node's ApiException, by shape: the CLI's tools still talk through client-node. */
+interface ClientNodeException {
+  code: number;
+  body: unknown;
+  message: string;
+}
+
+function isClientNodeException(err: unknown): err is ClientNodeException {
+  return err instanceof Error && typeof (err as Partial<ClientNodeException>).code === 'number' && 'body' in err;
+}
+
 /**
- * The API server's Status behind an error. For custom objects client-node leaves
- * `ApiException.body` as the raw JSON string, for built-in kinds it is parsed; both are handled.
- * Watch failures carry only `statusCode`.
+ * The API server's Status behind an error: the operator's own ApiError, client-node's ApiException
+ * (whose body is raw JSON text for custom objects, parsed for built-in kinds), or anything else
+ * carrying a numeric `statusCode`.
  */
 export function apiStatus(err: unknown): ApiStatus | undefined {
-  if (err instanceof ApiException) {
+  if (err instanceof ApiError) return { code: err.statusCode, reason: err.reason, message: err.message };
+  if (isClientNodeException(err)) {
     let body: unknown = err.body;
     if (typeof body === 'string') {
       try {

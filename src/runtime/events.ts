@@ -1,4 +1,6 @@
-import { EventsV1Api, PatchStrategy, V1MicroTime, setHeaderOptions, type EventsV1Event, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { EventsV1Event, KubernetesObject } from '@kubernetes/client-node';
+import { ObjectClient, microTime, type ResourceType } from './client.ts';
+import type { RestClient } from './rest-client.ts';
 import type { Logger } from '../log.ts';
 
 export type EventType = 'Normal' | 'Warning';
@@ -26,7 +28,10 @@ interface Series {
   writes: Promise<void>;
 }
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const EVENTS: ResourceType = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event' };
+
+/** An events.k8s.io/v1 Event as sent: client-node's type (compile time only), times as MicroTime text. */
+type EventBody = Omit<EventsV1Event, 'eventTime'> & { eventTime: string };
 
 /**
  * Events on events.k8s.io/v1 with client-go's (tools/events) folding: the first occurrence creates
@@ -35,15 +40,15 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
  * never blocks nor fails a reconcile: errors are logged.
  */
 export class EventRecorder {
-  readonly #api: EventsV1Api;
+  readonly #client: ObjectClient;
   readonly #options: Required<EventRecorderOptions>;
   readonly #series = new Map<string, Series>();
   readonly #pending = new Set<Promise<void>>();
   readonly #timer: NodeJS.Timeout;
   #seq = 0;
 
-  constructor(kubeConfig: KubeConfig, options: EventRecorderOptions) {
-    this.#api = kubeConfig.makeApiClient(EventsV1Api);
+  constructor(rest: RestClient, options: EventRecorderOptions) {
+    this.#client = new ObjectClient(rest);
     this.#options = { ...options, seriesWindowMs: options.seriesWindowMs ?? 6 * 60_000, seriesRefreshMs: options.seriesRefreshMs ?? 30 * 60_000 };
     this.#timer = setInterval(() => this.#refresh(), Math.min(this.#options.seriesWindowMs, this.#options.seriesRefreshMs));
     this.#timer.unref();
@@ -65,11 +70,11 @@ export class EventRecorder {
     const name = `${meta.name ?? 'unknown'}.${(BigInt(now) * 1_000_000n + BigInt(this.#seq++ % 1_000_000)).toString(16)}`;
     const fresh: Series = { namespace, name, count: 1, lastObserved: now, written: 1, writes: Promise.resolve() };
     this.#series.set(key, fresh);
-    const body: EventsV1Event = {
+    const body: EventBody = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
       metadata: { name, namespace },
-      eventTime: new V1MicroTime(now),
+      eventTime: microTime(now),
       reportingController: this.#options.reportingController,
       reportingInstance: this.#options.reportingInstance,
       action,
@@ -78,7 +83,7 @@ export class EventRecorder {
       note: note.length > 1024 ? note.slice(0, 1021) + '...' : note,
       regarding: { apiVersion: regarding.apiVersion, kind: regarding.kind, name: meta.name, namespace: meta.namespace, uid: meta.uid },
     };
-    fresh.writes = this.#api.createNamespacedEvent({ namespace, body }).then(
+    fresh.writes = this.#client.create(EVENTS, body).then(
       () => undefined,
       (err: unknown) => {
         this.#series.delete(key);
@@ -106,11 +111,11 @@ export class EventRecorder {
   /** Queues a write of the series' current count after its earlier writes (never before the create). */
   #writeSeries(series: Series): void {
     const count = series.count;
-    const lastObservedTime = new V1MicroTime(series.lastObserved);
+    const lastObservedTime = microTime(series.lastObserved);
     series.written = count;
     series.writes = series.writes.then(async () => {
       try {
-        await this.#api.patchNamespacedEvent({ namespace: series.namespace, name: series.name, body: { series: { count, lastObservedTime } } }, mergePatch);
+        await this.#client.mergePatch(EVENTS, series.namespace, series.name, { series: { count, lastObservedTime } });
       } catch (err) {
         this.#options.log.warn({ err, event: `${series.namespace}/${series.name}` }, 'could not update event series');
       }

@@ -1,7 +1,8 @@
-import { Watch, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import type { KubernetesObject, ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
-import { ObjectClient, apiVersionOf, keyOf, objectKey, type ResourceType } from './client.ts';
-import { apiStatus } from './errors.ts';
+import { ObjectClient, apiVersionOf, collectionPath, keyOf, objectKey, type ResourceType } from './client.ts';
+import { apiStatus, isGone } from './errors.ts';
+import type { RestClient } from './rest-client.ts';
 import { WakeableSleep } from './sleep.ts';
 
 /**
@@ -31,16 +32,15 @@ const BACKOFF_MAX_MS = 30_000;
 /**
  * A shared informer: a cache of one kind kept current by list+watch, with named indexes.
  *
- * Built on client-node's `Watch` (the raw stream) rather than `makeInformer`/`ListWatch`, because in
- * 2.0.1 ListWatch stops for good on any watch error but 410, does not ask for bookmarks, has no
- * indexes, no "synced" signal, no old object on update and one namespace or all, not a set.
+ * client-go's shape (a Reflector per namespace feeding an indexed store) on the operator's own
+ * RestClient; client-node's informer was no substitute (in 2.0.1 it stops for good on any watch
+ * error but 410, asks for no bookmarks, has no indexes, no "synced" signal and no old object on update).
  *
  * Objects in the cache are shared: treat them as read-only (copy before changing).
  */
 export class Informer<T extends KubernetesObject = KubernetesObject> implements ObjectCache<T> {
   readonly resource: ResourceType;
   readonly #client: ObjectClient;
-  readonly #watch: Watch;
   readonly #log: Logger;
   readonly #resyncMs: number;
   readonly #items = new Map<string, T>();
@@ -52,10 +52,9 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   #syncWaiters: (() => void)[] = [];
   #started = false;
 
-  constructor(kubeConfig: KubeConfig, resource: ResourceType, options: InformerOptions) {
+  constructor(rest: RestClient, resource: ResourceType, options: InformerOptions) {
     this.resource = resource;
-    this.#client = new ObjectClient(kubeConfig);
-    this.#watch = new Watch(kubeConfig);
+    this.#client = new ObjectClient(rest);
     this.#log = options.log.child({ informer: `${resource.plural}.${resource.group}` });
     this.#resyncMs = options.resyncMs ?? 0;
     const namespaces = options.namespaces?.length ? options.namespaces : [undefined];
@@ -123,11 +122,6 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   }
 
   // The reflectors' side: they own the keys of their namespace (or all keys).
-
-  /** @internal */
-  get watcher(): Watch {
-    return this.#watch;
-  }
 
   /** @internal */
   get client(): ObjectClient {
@@ -256,9 +250,7 @@ class Reflector<T extends KubernetesObject> {
   }
 
   get #path(): string {
-    const { group, version, plural } = this.#informer.resource;
-    const ns = this.#namespace === undefined ? '' : `/namespaces/${this.#namespace}`;
-    return `/apis/${group}/${version}${ns}/${plural}`;
+    return collectionPath(this.#informer.resource, this.#namespace);
   }
 
   async #loop(): Promise<void> {
@@ -274,8 +266,7 @@ class Reflector<T extends KubernetesObject> {
         }
         if (end.err === undefined) continue; // the server ended the watch (its timeout): resume at once
         if (end.err instanceof Error && end.err.name === 'TimeoutError') {
-          // client-node's inactivity timer: nothing, not even a bookmark, came for 30 s. Resume from
-          // where we are; the request itself already spaced the retries.
+          // Nothing came for longer than the watch's own timeout: a dead connection. Resume from where we are.
           this.#log.debug({ namespace: this.#namespace }, 'watch went silent, reconnecting');
           continue;
         }
@@ -313,56 +304,47 @@ class Reflector<T extends KubernetesObject> {
     }
   }
 
-  #watchOnce(): Promise<WatchEnd> {
-    return new Promise<WatchEnd>((resolve) => {
-      let expired = false;
-      let streamError: unknown;
-      const onEvent = (type: string, obj: T & { code?: number; reason?: string; message?: string }): void => {
-        switch (type) {
-          case 'ADDED':
-          case 'MODIFIED':
-            this.#informer.upsert(obj);
-            break;
-          case 'DELETED':
-            this.#informer.remove(obj);
-            break;
-          case 'BOOKMARK':
-            break;
-          case 'ERROR':
-            if (obj.code === 410) expired = true;
-            else streamError = Object.assign(new Error(`watch error: ${obj.message ?? 'unknown'}`), { statusCode: obj.code });
-            return;
-          default:
-            return;
-        }
-        this.#backoffMs = 0;
-        this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
-      };
-      const onDone = (err: unknown): void => {
-        const status = apiStatus(err);
-        if (status?.code === 410) expired = true;
-        resolve(expired ? { expired } : { expired, err: err ?? streamError ?? undefined });
-      };
-      this.#informer.watcher
-        .watch(
-          this.#path,
-          {
-            resourceVersion: this.#resourceVersion,
-            allowWatchBookmarks: true,
-            // client-go's spread of watch lifetimes (5 to 10 minutes), so clients don't reconnect in step.
-            timeoutSeconds: Math.floor(300 * (1 + Math.random())),
-          },
-          onEvent,
-          onDone,
-        )
-        .then(
-          (abort) => {
-            this.#abort = abort;
-            if (this.#stopped) abort.abort();
-          },
-          (err: unknown) => resolve({ expired: false, err }),
-        );
-    });
+  async #watchOnce(): Promise<WatchEnd> {
+    const abort = new AbortController();
+    this.#abort = abort;
+    if (this.#stopped) return { expired: false };
+    let expired = false;
+    let streamError: unknown;
+    const onEvent = (type: string, object: Record<string, unknown>): void => {
+      const obj = object as T & { code?: number; reason?: string; message?: string };
+      switch (type) {
+        case 'ADDED':
+        case 'MODIFIED':
+          this.#informer.upsert(obj);
+          break;
+        case 'DELETED':
+          this.#informer.remove(obj);
+          break;
+        case 'BOOKMARK':
+          break;
+        case 'ERROR':
+          if (obj.code === 410) expired = true;
+          else streamError = Object.assign(new Error(`watch error: ${obj.message ?? 'unknown'}`), { statusCode: obj.code });
+          return;
+        default:
+          return;
+      }
+      this.#backoffMs = 0;
+      this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
+    };
+    // client-go's spread of watch lifetimes (5 to 10 minutes), so clients don't reconnect in step.
+    const timeoutSeconds = Math.floor(300 * (1 + Math.random()));
+    try {
+      await this.#informer.client.rest.watch(this.#path, { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, onEvent, {
+        signal: abort.signal,
+        idleTimeoutMs: (timeoutSeconds + 30) * 1000,
+      });
+    } catch (err) {
+      if (this.#stopped) return { expired: false };
+      if (isGone(err)) return { expired: true };
+      return { expired, err };
+    }
+    return expired ? { expired } : { expired, err: streamError };
   }
 
 }

@@ -1,6 +1,8 @@
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
-import { isAlreadyExists, isConflict, isNotFound } from './errors.ts';
+import { ObjectClient, microTime, type ResourceType } from './client.ts';
+import { isAlreadyExists, isConflict } from './errors.ts';
+import type { RestClient } from './rest-client.ts';
 import { WakeableSleep } from './sleep.ts';
 
 export interface LeaderElectionOptions {
@@ -14,10 +16,17 @@ export interface LeaderElectionOptions {
   log: Logger;
 }
 
-// client-node 2.0.1 types Lease times as V1MicroTime (a Date) but leaves them as the API server's
-// strings when it reads a Lease; compare them as text either way.
-function timeText(t: unknown): string {
-  return t instanceof Date ? t.toISOString() : String(t ?? '');
+const LEASES: ResourceType = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease' };
+
+/** The fields of a coordination.k8s.io/v1 Lease that leader election uses; times are MicroTime text. */
+interface Lease extends KubernetesObject {
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
 }
 
 /**
@@ -28,7 +37,7 @@ function timeText(t: unknown): string {
  * resourceVersion read, so two candidates can never both win.
  */
 export class LeaderElector {
-  readonly #api: CoordinationV1Api;
+  readonly #client: ObjectClient;
   readonly #o: Required<LeaderElectionOptions>;
   #observed = '';
   #observedAt = 0;
@@ -36,8 +45,8 @@ export class LeaderElector {
   #stopped = false;
   readonly #pause = new WakeableSleep();
 
-  constructor(kubeConfig: KubeConfig, options: LeaderElectionOptions) {
-    this.#api = kubeConfig.makeApiClient(CoordinationV1Api);
+  constructor(rest: RestClient, options: LeaderElectionOptions) {
+    this.#client = new ObjectClient(rest);
     this.#o = {
       ...options,
       leaseDurationMs: options.leaseDurationMs ?? 15_000,
@@ -93,43 +102,35 @@ export class LeaderElector {
     try {
       const lease = await this.#read();
       if (lease?.spec?.holderIdentity !== this.#o.identity) return;
-      const now = new V1MicroTime();
+      const now = microTime();
       lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now };
-      await this.#api.replaceNamespacedLease({ namespace: this.#o.namespace, name: this.#o.name, body: lease });
+      await this.#client.replace(LEASES, lease);
       this.#o.log.info({ lease: `${this.#o.namespace}/${this.#o.name}` }, 'released leader lease');
     } catch (err) {
       this.#o.log.warn({ err }, 'could not release leader lease');
     }
   }
 
-  async #read(): Promise<V1Lease | undefined> {
-    try {
-      return await this.#withTimeout(this.#api.readNamespacedLease({ namespace: this.#o.namespace, name: this.#o.name }));
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  #read(): Promise<Lease | undefined> {
+    return this.#withTimeout(this.#client.get<Lease>(LEASES, this.#o.namespace, this.#o.name));
   }
 
   async #tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity } = this.#o;
     const leaseSeconds = Math.round(this.#o.leaseDurationMs / 1000);
-    const now = new V1MicroTime();
+    const now = microTime();
     try {
       const lease = await this.#read();
       if (!lease) {
         await this.#withTimeout(
-          this.#api.createNamespacedLease({
-            namespace,
-            body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: leaseSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
-          }),
+          this.#client.create<Lease>(LEASES, { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: leaseSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } }),
         );
         this.#observe(identity, now);
         return true;
       }
       const spec = lease.spec ?? {};
       const holder = spec.holderIdentity ?? '';
-      const record = `${holder}|${timeText(spec.renewTime)}`;
+      const record = `${holder}|${spec.renewTime ?? ''}`;
       if (record !== this.#observed) {
         this.#observed = record;
         this.#observedAt = Date.now();
@@ -145,7 +146,7 @@ export class LeaderElector {
         leaseTransitions: (spec.leaseTransitions ?? 0) + (holder === identity ? 0 : 1),
       };
       // replace sends metadata.resourceVersion as read: a concurrent writer makes this a 409.
-      await this.#withTimeout(this.#api.replaceNamespacedLease({ namespace, name, body: lease }));
+      await this.#withTimeout(this.#client.replace(LEASES, lease));
       this.#observe(identity, now);
       return true;
     } catch (err) {
@@ -154,8 +155,8 @@ export class LeaderElector {
     }
   }
 
-  #observe(holder: string, renewTime: Date): void {
-    this.#observed = `${holder}|${timeText(renewTime)}`;
+  #observe(holder: string, renewTime: string): void {
+    this.#observed = `${holder}|${renewTime}`;
     this.#observedAt = Date.now();
   }
 

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { ObjectClient, apiVersionOf, keyOf, objectKey, splitKey, type ResourceType } from './client.ts';
-import { shareConnections } from './connections.ts';
 import { isConflict } from './errors.ts';
 import { EventRecorder } from './events.ts';
 import { Informer, type EventHandler } from './informer.ts';
 import { LeaderElector } from './leaderelection.ts';
 import { Metrics } from './metrics.ts';
 import { RateLimitingQueue } from './queue.ts';
+import { RestClient } from './rest-client.ts';
+import type { RestConfig } from './rest-config.ts';
 import { defaultControllerRateLimiter } from './ratelimiter.ts';
 import { HttpEndpoint, parseBindAddress } from './server.ts';
 
@@ -36,6 +37,8 @@ export const generationChanged: UpdatePredicate = (oldObj, newObj) =>
 export interface WatchSource {
   resource: ResourceType;
   map(obj: KubernetesObject): Request[];
+  /** Filters its update events, as controller-runtime's Watches(..., WithPredicates); add, delete and resync always map. */
+  predicate?: UpdatePredicate;
 }
 
 /**
@@ -71,7 +74,8 @@ export interface LeaderElectionConfig {
 }
 
 export interface ManagerOptions {
-  kubeConfig: KubeConfig;
+  /** The API server and credentials (`loadRestConfig`, or a control plane's `restConfig()`). */
+  restConfig: RestConfig;
   log: Logger;
   /** Namespaces to watch; empty or absent: all. */
   namespaces?: string[];
@@ -100,7 +104,8 @@ interface RunningController {
  * then, on the leader only, N workers per controller over a rate-limited work queue.
  */
 export class Manager {
-  readonly kubeConfig: KubeConfig;
+  /** One pool of keep-alive connections for every client, informer and recorder of the manager. */
+  readonly rest: RestClient;
   readonly log: Logger;
   readonly client: ObjectClient;
   readonly metrics = new Metrics();
@@ -123,14 +128,14 @@ export class Manager {
 
   constructor(options: ManagerOptions) {
     this.#options = options;
-    this.kubeConfig = shareConnections(options.kubeConfig);
+    this.rest = new RestClient(options.restConfig);
     this.log = options.log;
-    this.client = new ObjectClient(options.kubeConfig);
+    this.client = new ObjectClient(this.rest);
     const le = options.leaderElection;
     this.identity = le?.identity ?? `${hostname()}_${randomUUID()}`;
     this.#leaseName = le?.name ?? 'lab-image-operator.labimages.io';
     if (le) {
-      this.#elector = new LeaderElector(options.kubeConfig, {
+      this.#elector = new LeaderElector(this.rest, {
         namespace: le.namespace,
         name: this.#leaseName,
         identity: this.identity,
@@ -147,7 +152,7 @@ export class Manager {
     const id = `${resource.plural}.${apiVersionOf(resource)}`;
     let informer = this.#informers.get(id);
     if (!informer) {
-      informer = new Informer(this.kubeConfig, resource, { namespaces: this.#options.namespaces, resyncMs: this.#options.syncPeriodMs ?? 600_000, log: this.log });
+      informer = new Informer(this.rest, resource, { namespaces: this.#options.namespaces, resyncMs: this.#options.syncPeriodMs ?? 600_000, log: this.log });
       this.#informers.set(id, informer);
       if (this.#started) informer.start();
     }
@@ -158,7 +163,7 @@ export class Manager {
   eventRecorder(controller: string): EventRecorder {
     let recorder = this.#recorders.get(controller);
     if (!recorder) {
-      recorder = new EventRecorder(this.kubeConfig, { reportingController: `labimages.io/${controller}`, reportingInstance: this.identity, log: this.log });
+      recorder = new EventRecorder(this.rest, { reportingController: `labimages.io/${controller}`, reportingInstance: this.identity, log: this.log });
       this.#recorders.set(controller, recorder);
     }
     return recorder;
@@ -198,7 +203,12 @@ export class Manager {
       const mapped = (o: KubernetesObject) => {
         for (const r of source.map(o)) enqueue(r.namespace, r.name);
       };
-      this.informer(source.resource).addEventHandler({ add: mapped, update: (o, n) => (mapped(o), mapped(n)), delete: mapped });
+      const update = (o: KubernetesObject, n: KubernetesObject) => {
+        if (o !== n && source.predicate && !source.predicate(o, n)) return;
+        mapped(o);
+        mapped(n);
+      };
+      this.informer(source.resource).addEventHandler({ add: mapped, update, delete: mapped });
     }
   }
 
@@ -346,6 +356,7 @@ export class Manager {
     await this.#elector?.release();
     await Promise.all([...this.#recorders.values()].map((r) => r.close()));
     await Promise.all(this.#endpoints.map((e) => e.close()));
+    this.rest.close();
     this.log.info('stopped');
   }
 }

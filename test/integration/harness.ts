@@ -5,6 +5,7 @@ import { CoreV1Api, loadAllYaml, type KubeConfig, type V1CustomResourceDefinitio
 
 import { ControlPlane } from '../../src/controlplane/controlplane.ts';
 import { installCrds as installCrdObjects } from '../../src/controlplane/install-crds.ts';
+import type { RestConfig } from '../../src/runtime/index.ts';
 
 /** One control plane per test run, shared by every integration suite (started by setup.ts). */
 let shared: ControlPlane | undefined;
@@ -25,6 +26,8 @@ export interface SharedControlPlane {
   plane: ControlPlane;
   kubeconfigPath: string;
   kubeConfig: KubeConfig;
+  /** The same admin, for the operator's runtime (Manager, ObjectClient). */
+  restConfig: RestConfig;
   restartApiServer(): Promise<void>;
   compactEtcd(): Promise<number>;
   installCrds(): Promise<void>;
@@ -37,6 +40,7 @@ export function controlPlane(): SharedControlPlane {
     plane,
     kubeconfigPath: plane.kubeconfigPath,
     kubeConfig: plane.kubeConfig(),
+    restConfig: plane.restConfig(),
     restartApiServer: () => plane.restartApiServer(),
     compactEtcd: () => plane.compactEtcd(),
     installCrds: async () => installCrdObjects(plane.kubeConfig(), await readProjectCrds()),

@@ -3,7 +3,7 @@ import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../..
 import { createLogger } from '../../src/log.ts';
 import { startOperator, type OperatorOptions, type RunningOperator } from '../../src/operator.ts';
 import { defaultPriceTable } from '../../src/pricing/price-table.ts';
-import type { ObjectClient } from '../../src/runtime/index.ts';
+import type { ObjectClient, RestConfig } from '../../src/runtime/index.ts';
 import { controlPlane } from './harness.ts';
 
 export interface TestOperator extends RunningOperator {
@@ -16,13 +16,14 @@ export interface TestOperator extends RunningOperator {
 export interface TestOperatorOptions {
   /** The operator watches only this namespace, so suites sharing the control plane stay apart. */
   namespace: string;
-  /** Who the operator is to the API server; default: the control plane's admin. */
+  /** Who the operator is to the API server (`restConfig`) and the tests' client-node view of the same user (`kubeConfig`); default: the control plane's admin. */
   kubeConfig?: KubeConfig;
+  restConfig?: RestConfig;
   /** Use this emulator (e.g. to restart the operator against the same Azure state); default: a new one, stopped with the operator. */
   emulator?: RunningEmulator;
   emulatorOptions?: Partial<EmulatorOptions>;
   /** Overrides of the operator's settings (sync period, region retries, prices, ...). */
-  operator?: Partial<Omit<OperatorOptions, 'kubeConfig' | 'log' | 'emulator' | 'namespaces'>>;
+  operator?: Partial<Omit<OperatorOptions, 'restConfig' | 'log' | 'emulator' | 'namespaces'>>;
 }
 
 /**
@@ -34,7 +35,7 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
   const kubeConfig = options.kubeConfig ?? controlPlane().kubeConfig;
   const emulator = options.emulator ?? (await startEmulator({ replicationSeconds: 2, operationSeconds: 0.2, ...options.emulatorOptions }));
   const operator = await startOperator({
-    kubeConfig,
+    restConfig: options.restConfig ?? controlPlane().restConfig,
     log: createLogger((process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent'),
     namespaces: [options.namespace],
     emulator: { mode: 'url', url: emulator.url, caPem: emulator.caPem },

@@ -37,7 +37,7 @@ export class Rig {
     this.stateFile = join(init.dir, 'emulator-state.json');
     this.emulator = init.emulator;
     this.#options = init.options;
-    this.client = new ObjectClient(controlPlane().kubeConfig);
+    this.client = new ObjectClient(controlPlane().restConfig);
   }
 
   static async start(prefix: string, options: RigOptions): Promise<Rig> {
@@ -61,6 +61,8 @@ export class Rig {
       emulatorUrl: this.emulator.url,
       emulatorCaFile: this.emulator.caFile ?? '',
       namespace: this.namespace,
+      // One worker per controller: the 429 storm test bounds the request rate by the workers.
+      concurrency: 1,
       regionRetries: this.#options.regionRetries ?? 3,
       syncPeriod: this.#options.syncPeriod ?? '10m',
       logLevel: process.env.TEST_LOG_LEVEL ?? 'warn',

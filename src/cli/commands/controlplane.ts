@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ControlPlane } from '../../controlplane/controlplane.ts';
 import { untilSignal } from '../signals.ts';
 
 export function registerControlPlaneCommand(program: Command): void {
@@ -8,6 +7,7 @@ export function registerControlPlaneCommand(program: Command): void {
     .description('run a local kube-apiserver and etcd (built from their Go modules on first use) until Ctrl-C')
     .requiredOption('--kubeconfig <path>', 'where to write the admin kubeconfig')
     .action(async (options: { kubeconfig: string }) => {
+      const { ControlPlane } = await import('../../controlplane/controlplane.ts');
       const plane = await ControlPlane.start({ kubeconfigPath: options.kubeconfig, log: (line) => console.error(line) });
       console.log(`kube-apiserver ready at ${plane.apiServerUrl}`);
       console.log(`kubeconfig: ${plane.kubeconfigPath}`);

@@ -1,25 +1,6 @@
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { KubeConfig, VersionApi, loadAllYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { IMAGE_EXPORT, LAB_TEMPLATE, RESOURCES, renderAllCrdsYaml, type ImageExport, type LabTemplate } from '../../api/index.ts';
-import { ControlPlane } from '../../controlplane/controlplane.ts';
-import { installCrds } from '../../controlplane/install-crds.ts';
-import { startOperator, type RunningOperator } from '../../operator.ts';
-import { defaultPriceTable } from '../../pricing/price-table.ts';
 import { seconds } from '../arguments.ts';
-import { untilSignal } from '../signals.ts';
-import { applyExamples, readExamples, seedExternalVms } from '../examples.ts';
-import { renderStatus, statusDocument } from '../status-view.ts';
-
-interface DevOptions {
-  useCurrentContext: boolean;
-  replicationSeconds: number;
-  examples: boolean;
-}
+import type { DevOptions } from '../dev-session.ts';
 
 export function registerDevCommand(program: Command): void {
   program
@@ -28,91 +9,6 @@ export function registerDevCommand(program: Command): void {
     .option('--use-current-context', "run against the kubeconfig's current context instead of a local control plane", false)
     .option('--replication-seconds <s>', 'how long the emulator takes to replicate to one region', seconds, 30)
     .option('--no-examples', 'do not apply examples/')
-    .action(async (options: DevOptions) => {
-      const work = await mkdtemp(join(tmpdir(), 'labimage-dev-'));
-      const say = (line: string) => console.error(line);
-      let plane: ControlPlane | undefined;
-      let operator: RunningOperator | undefined;
-      let stopView: () => void = () => undefined;
-      const stopped = untilSignal();
-      try {
-        let kubeConfig: KubeConfig;
-        let kubeconfigPath: string;
-        if (options.useCurrentContext) {
-          kubeConfig = new KubeConfig();
-          kubeConfig.loadFromDefault();
-          await kubeConfig.makeApiClient(VersionApi).getCode();
-          kubeconfigPath = process.env.KUBECONFIG ?? '~/.kube/config';
-          say(`using the current context ${kubeConfig.getCurrentContext()} (${kubeConfig.getCurrentCluster()?.server})`);
-        } else {
-          say('starting a local control plane (kube-apiserver + etcd)...');
-          plane = await ControlPlane.start({ kubeconfigPath: join(work, 'kubeconfig'), log: say });
-          kubeConfig = plane.kubeConfig();
-          kubeconfigPath = plane.kubeconfigPath;
-        }
-
-        say('installing the CRDs...');
-        await installCrds(kubeConfig, loadAllYaml(renderAllCrdsYaml()) as V1CustomResourceDefinition[]);
-
-        const logFile = join(work, 'operator.log');
-        operator = await startOperator({
-          kubeConfig,
-          log: pino({ level: 'info', base: undefined }, createWriteStream(logFile)),
-          emulator: { mode: 'embedded', options: { replicationSeconds: options.replicationSeconds, operationSeconds: 2 } },
-          prices: defaultPriceTable,
-          regionRetries: 3,
-          stalledRecheckMs: 5000,
-          metricsBindAddress: '0',
-          healthProbeBindAddress: '0',
-        });
-
-        if (options.examples) {
-          const documents = await readExamples();
-          if (operator.emulator) await seedExternalVms(operator.emulator, documents);
-          await applyExamples(kubeConfig, documents, { say });
-        }
-
-        say('');
-        say('lab-image-operator is running: the operator, its embedded ARM emulator, and the examples.');
-        say(`  export KUBECONFIG=${kubeconfigPath}`);
-        say('  kubectl get labimages -A');
-        say('  kubectl describe imageexport -n labs cs101-v1');
-        say('  kubectl wait --for=condition=Ready imageexports --all -n labs --timeout=10m');
-        say(`  npx labimage status -A --kubeconfig ${kubeconfigPath}`);
-        say(`operator log: ${logFile}`);
-        say('Ctrl-C stops everything.');
-        say('');
-        stopView = showProgress(operator);
-        const signal = await stopped;
-        say(`${signal}: stopping`);
-      } finally {
-        stopView();
-        await operator?.stop();
-        await plane?.stop();
-        await rm(work, { recursive: true, force: true });
-      }
-    });
-}
-
-/** Redraws the exports and templates from the operator's own caches (no API requests) once a second. */
-function showProgress(operator: RunningOperator): () => void {
-  const exports = operator.manager.informer<ImageExport>(RESOURCES[IMAGE_EXPORT.kind]);
-  const templates = operator.manager.informer<LabTemplate>(RESOURCES[LAB_TEMPLATE.kind]);
-  const interactive = process.stdout.isTTY;
-  let previous = '';
-  let previousLines = 0;
-  const draw = () => {
-    let text = renderStatus(statusDocument([...exports.list()], [...templates.list()]), { showNamespace: true });
-    // On a terminal, lines are cut to its width (a wrapped line would throw off the redraw) and the
-    // view is redrawn in place; into a file or a pipe, each new state is appended whole.
-    if (interactive) text = text.split('\n').map((line) => line.slice(0, Math.max(20, process.stdout.columns - 1))).join('\n');
-    if (text === previous) return;
-    if (interactive && previousLines > 0) process.stdout.write(`\x1b[${previousLines}F\x1b[J`);
-    process.stdout.write(`${text}\n${interactive ? '' : '\n'}`);
-    previous = text;
-    previousLines = text.split('\n').length;
-  };
-  draw();
-  const timer = setInterval(draw, 1000);
-  return () => clearInterval(timer);
+    // Imported when `dev` runs, so that `labimage run` (the operator) loads none of it.
+    .action(async (options: DevOptions) => (await import('../dev-session.ts')).runDevSession(options));
 }

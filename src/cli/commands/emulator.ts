@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { load as loadYaml } from 'js-yaml';
-import { startEmulator } from '../../emulator/index.ts';
 import { createLogger } from '../../log.ts';
 import { port, seconds } from '../arguments.ts';
 import { untilSignal } from '../signals.ts';
@@ -29,6 +28,7 @@ export function registerEmulatorCommand(program: Command): void {
     .action(async (options: EmulatorCommandOptions) => {
       const log = createLogger();
       const faults = options.faults ? loadYaml(await readFile(options.faults, 'utf8')) : undefined;
+      const { startEmulator } = await import('../../emulator/index.ts');
       const emulator = await startEmulator({
         port: options.port,
         host: options.host,

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../../log.ts';
 import { emulatorAt, startOperator, type EmulatorSetting } from '../../operator.ts';
 import { defaultPriceTable, loadPriceTable } from '../../pricing/price-table.ts';
-import { parseDuration } from '../../runtime/index.ts';
+import { loadRestConfig, parseDuration } from '../../runtime/index.ts';
 import { duration, positiveInt, seconds } from '../arguments.ts';
 import { untilSignal } from '../signals.ts';
 
@@ -27,16 +25,6 @@ interface RunOptions {
   regionRetries: number;
 }
 
-const IN_CLUSTER_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-/** Where the Lease lives when --leader-election-namespace is not given: the pod's namespace, else the kubeconfig context's. */
-function defaultLeaseNamespace(kc: KubeConfig): string | undefined {
-  try {
-    return readFileSync(IN_CLUSTER_NAMESPACE, 'utf8').trim();
-  } catch {
-    return kc.getContextObject(kc.getCurrentContext())?.namespace;
-  }
-}
 
 export function registerRunCommand(program: Command): void {
   program
@@ -48,7 +36,8 @@ export function registerRunCommand(program: Command): void {
     .option('--leader-election-namespace <name>', "namespace of the leader election Lease (default: the pod's namespace)")
     .option('--metrics-bind-address <addr>', 'address /metrics listens on; 0 disables it', ':8080')
     .option('--health-probe-bind-address <addr>', 'address /healthz and /readyz listen on; 0 disables it', ':8081')
-    .option('--concurrency <n>', 'workers per controller', positiveInt, 1)
+    // Flux's controllers default to 4 workers too: exports wait on ARM and the API server, rarely on CPU.
+    .option('--concurrency <n>', 'workers per controller (a key is never reconciled by two at once)', positiveInt, 4)
     .addOption(new Option('--sync-period <duration>', 'how often every object is reconciled again (drift detection, external images)').argParser(duration).default(parseDuration('10m'), '10m'))
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .option('--emulator <where>', 'ARM emulator for Simulated lab accounts: embedded (in this process), the URL of a standalone one (`labimage emulator`), or off', 'embedded')
@@ -59,18 +48,17 @@ export function registerRunCommand(program: Command): void {
     .option('--region-retries <n>', 'attempts at a failing region before an export settles as PartiallySucceeded', positiveInt, 3)
     .action(async (options: RunOptions, command: Command) => {
       const log = createLogger(options.logLevel);
-      const kubeConfig = new KubeConfig();
-      if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
-      else kubeConfig.loadFromDefault();
+      const restConfig = loadRestConfig(options.kubeconfig);
 
       let leaderElection;
       if (options.leaderElect) {
-        const namespace = options.leaderElectionNamespace ?? defaultLeaseNamespace(kubeConfig);
+        // Default: the pod's namespace in a cluster, else the kubeconfig context's.
+        const namespace = options.leaderElectionNamespace ?? restConfig.namespace;
         if (!namespace) command.error('error: --leader-elect needs --leader-election-namespace when not running in a cluster');
         leaderElection = { namespace };
       }
       const operator = await startOperator({
-        kubeConfig,
+        restConfig,
         log,
         namespaces: options.namespace,
         syncPeriodMs: options.syncPeriod,

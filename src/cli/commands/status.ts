@@ -1,7 +1,7 @@
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { Option, type Command } from 'commander';
 import { IMAGE_EXPORT, LAB_TEMPLATE, RESOURCES, type ImageExport, type LabTemplate } from '../../api/index.ts';
-import { ObjectClient, type ResourceType } from '../../runtime/index.ts';
+import { ObjectClient, loadRestConfig, type ResourceType, type RestConfig } from '../../runtime/index.ts';
 import { renderStatus, statusDocument, type StatusDocument } from '../status-view.ts';
 
 interface StatusOptions {
@@ -24,8 +24,8 @@ async function listAll<T extends KubernetesObject>(client: ObjectClient, resourc
 }
 
 /** Reads the exports and templates `labimage status` shows; `name` keeps only objects of that name. */
-export async function readStatus(kubeConfig: KubeConfig, namespace: string | undefined, name?: string): Promise<StatusDocument> {
-  const client = new ObjectClient(kubeConfig);
+export async function readStatus(restConfig: RestConfig, namespace: string | undefined, name?: string): Promise<StatusDocument> {
+  const client = new ObjectClient(restConfig);
   const [exports, templates] = await Promise.all([
     listAll<ImageExport>(client, RESOURCES[IMAGE_EXPORT.kind], namespace),
     listAll<LabTemplate>(client, RESOURCES[LAB_TEMPLATE.kind], namespace),
@@ -45,14 +45,10 @@ export function registerStatusCommand(program: Command): void {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (name: string | undefined, options: StatusOptions, command: Command) => {
       if (options.allNamespaces && options.namespace) command.error('error: use either --namespace or --all-namespaces');
-      const kubeConfig = new KubeConfig();
-      if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
-      else kubeConfig.loadFromDefault();
-      const namespace = options.allNamespaces
-        ? undefined
-        : (options.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default');
+      const restConfig = loadRestConfig(options.kubeconfig);
+      const namespace = options.allNamespaces ? undefined : (options.namespace ?? restConfig.namespace ?? 'default');
 
-      const doc = await readStatus(kubeConfig, namespace, name);
+      const doc = await readStatus(restConfig, namespace, name);
       if (name !== undefined && doc.exports.length === 0 && doc.templates.length === 0) {
         command.error(`error: no ImageExport or LabTemplate named ${name} ${namespace === undefined ? 'in any namespace' : `in namespace ${namespace}`}`);
       }

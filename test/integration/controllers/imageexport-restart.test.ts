@@ -87,7 +87,7 @@ describe('ImageExport exactly once across operator kills', function () {
     ns = await createTestNamespace(controlPlane().kubeConfig, 'imgexp-kill');
     stateDir = await mkdtemp(join(tmpdir(), 'imgexp-emulator-'));
     emulator = await startEmulator({ replicationSeconds: 3, operationSeconds: 1, stateFile: join(stateDir, 'state.json') });
-    client = new ObjectClient(controlPlane().kubeConfig);
+    client = new ObjectClient(controlPlane().restConfig);
     port = portFor(emulator);
     startOperatorProcess();
     await createAccountWithGallery(client, ns);

@@ -88,6 +88,29 @@ describe('ImageExport controller', function () {
     expect(all.map((v) => v.exportUid).sort()).to.deep.equal(done.map((e) => e.metadata.uid).sort());
   });
 
+  it('chooses past a version uploaded after it last listed the image, and Stalls a spec.version an upload holds', async () => {
+    const first = await create('upload-first', { image: { name: 'uploads', osType: 'Windows' } });
+    expect((await untilExport(op.client, ns, 'upload-first', isReady, 'Ready')).status?.version).to.equal('1.0.0');
+    // Uploaded outside the operator, after it listed the image for the first export: no export-uid tag.
+    const image = imageRef(ns, 'uploads');
+    const upload = await port.createImageVersion({ ...image, version: '1.0.1' }, { location: 'eastus', source: { virtualMachineId: vmId }, targetRegions: [{ name: 'eastus' }] });
+    await eventually(async () => (await port.poll(upload)).state === 'Succeeded', { what: 'the upload' });
+
+    await create('upload-second', { image: { name: 'uploads', osType: 'Windows' } });
+    const second = await untilExport(op.client, ns, 'upload-second', isReady, 'Ready');
+    expect(second.status?.version).to.equal('1.0.2');
+    await create('upload-pinned', { image: { name: 'uploads', osType: 'Windows' }, version: '1.0.1' });
+    const pinned = await untilExport(op.client, ns, 'upload-pinned', (e) => condition(e, 'Stalled')?.status === 'True', 'Stalled');
+    expect(condition(pinned, 'Stalled')?.reason).to.equal('VersionInUse');
+
+    const versions = await port.listImageVersions(image);
+    expect(versions.map((v) => [v.name, v.exportUid]).sort()).to.deep.equal([
+      ['1.0.0', first.metadata?.uid],
+      ['1.0.1', undefined],
+      ['1.0.2', second.metadata.uid],
+    ]);
+  });
+
   it('narrows and widens the regions of the existing version', async () => {
     const ready = await untilExport(op.client, ns, 'win11-cs101', isReady, 'Ready');
     await op.client.mergePatch(RESOURCES.ImageExport, ns, 'win11-cs101', { spec: { replication: { regions: ['eastus'] } } });

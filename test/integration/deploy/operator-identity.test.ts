@@ -17,19 +17,20 @@ describe('deploy: the operator as its own ServiceAccount', () => {
   let operator: TestOperator;
 
   before(async () => {
-    const { kubeConfig: admin, installCrds } = controlPlane();
+    const { kubeConfig: admin, restConfig: adminRest, installCrds } = controlPlane();
     await installCrds();
     namespace = await createTestNamespace(admin, 'as-sa');
     identity = await createOperatorIdentity(admin, namespace);
     operator = await startTestOperator({
       namespace,
       kubeConfig: identity.kubeConfig,
+      restConfig: identity.restConfig,
       emulatorOptions: { replicationSeconds: 1 },
       operator: { leaderElection: { namespace } },
     });
     const examples = await readExamples();
     await seedExternalVms(operator.emulator, examples);
-    await applyExamples(admin, examples, { namespace });
+    await applyExamples(adminRest, examples, { namespace });
   });
 
   after(async () => {
@@ -38,7 +39,7 @@ describe('deploy: the operator as its own ServiceAccount', () => {
   });
 
   it('takes every example to Ready', async () => {
-    const objects = new ObjectClient(controlPlane().kubeConfig);
+    const objects = new ObjectClient(controlPlane().restConfig);
     const ready = (obj: ImageExport | LabTemplate) => obj.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
     await eventually(
       async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { restConfigFromKubeconfig, type RestConfig } from '../../../src/runtime/index.ts';
 import { loadAll } from 'js-yaml';
 import { repoRoot } from '../harness.ts';
 
@@ -66,6 +67,7 @@ export interface OperatorIdentity {
   serviceAccount: string;
   /** Authenticates as system:serviceaccount:<namespace>:<serviceAccount>. */
   kubeConfig: KubeConfig;
+  restConfig: RestConfig;
   kubeconfigPath: string;
   /** Deletes the cluster-scoped objects and the kubeconfig file (the namespace is the caller's). */
   cleanup(): Promise<void>;
@@ -102,6 +104,7 @@ export async function createOperatorIdentity(admin: KubeConfig, namespace: strin
     namespace,
     serviceAccount,
     kubeConfig,
+    restConfig: restConfigFromKubeconfig(kubeConfig.exportConfig(), dir),
     kubeconfigPath,
     cleanup: async () => {
       for (const obj of objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')) {

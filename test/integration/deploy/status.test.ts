@@ -37,7 +37,7 @@ describe('labimage status (real API server)', function () {
     await plane.installCrds();
     namespace = await createTestNamespace(plane.kubeConfig, 'status');
     other = await createTestNamespace(plane.kubeConfig, 'status-other');
-    const client = new ObjectClient(plane.kubeConfig);
+    const client = new ObjectClient(plane.restConfig);
     await createExport(client, namespace, 'cs101-v1', {
       observedGeneration: 1,
       phase: 'Replicating',

@@ -85,7 +85,7 @@ describe('runtime: leader election and shutdown (managers as child processes)', 
     const follower = leader === a ? b : a;
 
     // Only the leader reconciles.
-    const client = new ObjectClient(kc);
+    const client = new ObjectClient(controlPlane().restConfig);
     await client.create(WIDGET, widget(namespace, 'led', 'v1'));
     await eventually(() => leader.events.find((e) => e.event === 'reconciled' && e.key === `${namespace}/led`), 'the leader to reconcile');
     expect(follower.events.filter((e) => e.event === 'reconciled' || e.event === 'started')).to.deep.equal([]);
@@ -113,7 +113,7 @@ describe('runtime: leader election and shutdown (managers as child processes)', 
     children.push(m);
     const id = await eventually(() => m.events.find((e) => e.event === 'identity')?.identity as string | undefined, 'identity');
     await eventually(async () => ((await holder(kc, namespace, lease)) === id ? true : undefined), 'leadership');
-    const client = new ObjectClient(kc);
+    const client = new ObjectClient(controlPlane().restConfig);
     await client.create(WIDGET, widget(namespace, 'slow', 'done', { 'test/slow-ms': '3000' }));
     await eventually(() => m.events.find((e) => e.event === 'started' && e.key === `${namespace}/slow`), 'the slow reconcile to start');
     m.proc.kill('SIGTERM');

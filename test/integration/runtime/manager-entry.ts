@@ -4,19 +4,16 @@
  * as JSON lines; logs go to stderr.
  * Usage: node manager-entry.ts KUBECONFIG NAMESPACE LEASE_NAME
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { untilSignal } from '../../../src/cli/signals.ts';
 import { createLogger } from '../../../src/log.ts';
-import { Manager } from '../../../src/runtime/index.ts';
+import { Manager, loadRestConfig } from '../../../src/runtime/index.ts';
 import { widgetController } from './widget.ts';
 
 const [kubeconfigPath, namespace, leaseName] = process.argv.slice(2) as [string, string, string];
 const report = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
 
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromFile(kubeconfigPath);
 const manager = new Manager({
-  kubeConfig,
+  restConfig: loadRestConfig(kubeconfigPath),
   log: createLogger('info'),
   namespaces: [namespace],
   leaderElection: { namespace, name: leaseName },

@@ -27,7 +27,7 @@ describe('runtime: manager on the real API server', function () {
     kc = controlPlane().kubeConfig;
     await installTestCrd(kc);
     namespace = await createTestNamespace(kc, 'rt-manager');
-    client = new ObjectClient(kc);
+    client = new ObjectClient(controlPlane().restConfig);
   });
 
   afterEach(async () => {
@@ -45,7 +45,7 @@ describe('runtime: manager on the real API server', function () {
 
   it('makes no write when the status is already right', async () => {
     const reconciled: string[] = [];
-    const manager = new Manager({ kubeConfig: kc, log, namespaces: [namespace] });
+    const manager = new Manager({ restConfig: controlPlane().restConfig, log, namespaces: [namespace] });
     manager.add(widgetController(manager, { reconciled: (key) => reconciled.push(key) }));
     await client.create(WIDGET, widget(namespace, 'steady', 'v1'));
     void start(manager);
@@ -66,7 +66,7 @@ describe('runtime: manager on the real API server', function () {
   it('answers /healthz at once, /readyz only once the caches have synced, and serves the metrics', async () => {
     // A kind whose CRD is not installed yet: its informer cannot list, so the caches cannot sync.
     const gadget: ResourceType = { group: 'runtime.test.labimages.io', version: 'v1', plural: `gadgets${Date.now()}`, kind: 'Gadget' };
-    const manager = new Manager({ kubeConfig: kc, log, namespaces: [namespace], healthProbeBindAddress: '127.0.0.1:0', metricsBindAddress: '127.0.0.1:0' });
+    const manager = new Manager({ restConfig: controlPlane().restConfig, log, namespaces: [namespace], healthProbeBindAddress: '127.0.0.1:0', metricsBindAddress: '127.0.0.1:0' });
     manager.add(widgetController(manager));
     manager.informer(gadget);
     void start(manager);
@@ -115,7 +115,7 @@ describe('runtime: manager on the real API server', function () {
 
   it('records events on events.k8s.io/v1 and folds repeats into a series', async () => {
     const obj = await client.create(WIDGET, widget(namespace, 'evented', 'x'));
-    const manager = new Manager({ kubeConfig: kc, log, namespaces: [namespace] });
+    const manager = new Manager({ restConfig: controlPlane().restConfig, log, namespaces: [namespace] });
     const recorder = manager.eventRecorder('widget');
     recorder.event(obj, 'Warning', 'SecretMissing', 'create Secret labs-sp');
     await recorder.close();

@@ -16,7 +16,7 @@ async function startRecordingManager(kc: KubeConfig, namespace: string) {
     },
   });
   const seen = new Map<string, string | undefined>();
-  const manager = new Manager({ kubeConfig: kc, log: pino({ level: 'debug' }, sink), namespaces: [namespace] });
+  const manager = new Manager({ restConfig: controlPlane().restConfig, log: pino({ level: 'debug' }, sink), namespaces: [namespace] });
   manager.add(widgetController(manager, { reconciled: (key, value) => seen.set(key, value) }));
   const running = manager.start();
   return { manager, running, seen, lines };
@@ -43,7 +43,7 @@ async function changeEverything(client: ObjectClient, namespace: string): Promis
 async function setUp(kc: KubeConfig, prefix: string) {
   await installTestCrd(kc);
   const namespace = await createTestNamespace(kc, prefix);
-  const client = new ObjectClient(kc);
+  const client = new ObjectClient(controlPlane().restConfig);
   for (const n of ['a', 'b', 'c']) await client.create(WIDGET, widget(namespace, n, `${n}1`));
   const m = await startRecordingManager(kc, namespace);
   await eventually(() => (['a', 'b', 'c'].every((n) => m.seen.get(`${namespace}/${n}`) === `${n}1`) ? true : undefined), 'first reconciles');

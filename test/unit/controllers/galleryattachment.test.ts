@@ -113,23 +113,28 @@ describe('GalleryAttachment rules', function () {
 
     it('is due at once for what it has not seen, then after (nearly) a period, or when the fingerprint or uid changes', function () {
       const memo = new SyncMemo(1000);
-      expect(memo.dueIn(obj, 'g1', 0)).to.equal(0);
+      expect(memo.dueIn(obj, () => 'g1', 0)).to.equal(0);
       memo.remember(obj, 'g1', 0);
-      expect(memo.dueIn(obj, 'g1', 400)).to.equal(600);
-      expect(memo.dueIn(obj, 'g1', 950)).to.equal(0);
-      expect(memo.dueIn(obj, 'g2', 400)).to.equal(0);
-      expect(memo.dueIn({ metadata: { ...obj.metadata, uid: 'u2' } }, 'g1', 400)).to.equal(0);
+      expect(memo.dueIn(obj, () => 'g1', 400)).to.equal(600);
+      expect(memo.dueIn(obj, () => 'g1', 950)).to.equal(0);
+      expect(memo.dueIn(obj, () => 'g2', 400)).to.equal(0);
+      expect(memo.dueIn({ metadata: { ...obj.metadata, uid: 'u2' } }, () => 'g1', 400)).to.equal(0);
       memo.forget('ns', 'a');
-      expect(memo.dueIn(obj, 'g1', 400)).to.equal(0);
+      expect(memo.dueIn(obj, () => 'g1', 400)).to.equal(0);
     });
 
-    it('reads a changed fingerprint at most once per coalescing window', function () {
+    it('reads a changed fingerprint at most once per coalescing window, and only computes it when the window is over', function () {
       const memo = new SyncMemo(10_000, { coalesceMs: 500 });
+      let computed = 0;
+      const print = (value: string) => () => (computed++, value);
       memo.remember(obj, 'exports-1', 0);
-      expect(memo.dueIn(obj, 'exports-2', 200)).to.equal(300);
-      expect(memo.dueIn(obj, 'exports-3', 500)).to.equal(0);
+      expect(memo.dueIn(obj, print('exports-2'), 200)).to.equal(300);
+      expect(computed).to.equal(0);
+      expect(memo.dueIn(obj, print('exports-3'), 500)).to.equal(0);
       memo.remember(obj, 'exports-3', 500);
-      expect(memo.dueIn(obj, 'exports-3', 900)).to.equal(9600);
+      expect(memo.dueIn(obj, print('exports-3'), 900)).to.equal(100);
+      expect(memo.dueIn(obj, print('exports-3'), 1000)).to.equal(9500);
+      expect(computed).to.equal(2);
     });
   });
 

@@ -1,13 +1,11 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { Informer } from '../../../src/runtime/informer.ts';
+import { RestClient } from '../../../src/runtime/rest-client.ts';
 
 describe('informer cache', () => {
   function informer(): Informer {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
-    return new Informer(kc, { group: 'labimages.io', version: 'v1alpha1', plural: 'imageexports', kind: 'ImageExport' }, { log: pino({ level: 'silent' }) });
+    return new Informer(new RestClient({ server: 'https://127.0.0.1:1' }), { group: 'labimages.io', version: 'v1alpha1', plural: 'imageexports', kind: 'ImageExport' }, { log: pino({ level: 'silent' }) });
   }
 
   it('keeps objects without their managedFields, indexed, with add and update events', () => {
