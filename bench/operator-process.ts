@@ -26,8 +26,7 @@ export interface OperatorProcessOptions {
   logLevel?: string;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
-  /** NODE_OPTIONS of the child (e.g. the image's, from `imageNodeOptions`); default: none. */
-  nodeOptions?: string;
+
   /** The CLI's entry point; default: src/cli/main.ts, run by Node's type stripping. */
   main?: string;
 }
@@ -36,10 +35,12 @@ export interface OperatorProcessOptions {
  * Compiles src/ into `outDir` as the container image does (`npm run build`), and returns its CLI entry
  * point. Measure this, not the sources: Node's type stripping alone adds over 100 MiB of RSS.
  */
-/** The NODE_OPTIONS the container image sets (its Dockerfile's ENV), so the benchmark runs the operator the same way. */
-export function imageNodeOptions(): string {
+/** The node flags of the container image's ENTRYPOINT (between `node` and the script), so the benchmark runs the operator the same way. */
+export function imageNodeFlags(): string[] {
   const dockerfile = readFileSync(fileURLToPath(new URL('../Dockerfile', import.meta.url)), 'utf8');
-  return /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1] ?? '';
+  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  const argv = entrypoint ? (JSON.parse(entrypoint) as string[]) : [];
+  return argv.slice(1).filter((arg) => arg.startsWith('--'));
 }
 
 export function buildOperator(outDir: string): string {
@@ -91,8 +92,7 @@ export class OperatorProcess {
       '--region-retries', String(options.regionRetries ?? 3),
       '--log-level', options.logLevel ?? 'warn',
     ];
-    const env = { ...process.env, NODE_OPTIONS: options.nodeOptions ?? '' };
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     return new OperatorProcess(child, `http://127.0.0.1:${metricsPort}`, `http://127.0.0.1:${healthPort}`);
   }
 

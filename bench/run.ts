@@ -18,7 +18,7 @@ import { startEmulator, type RequestCounts, type RunningEmulator } from '../src/
 import { ObjectClient, patchStatus } from '../src/runtime/index.ts';
 import { admin, createSourceVm, portFor } from '../test/integration/controllers/imageexport-fixtures.ts';
 import { byVerb, difference, scrapeRequestTotals, total, writes, type RequestTally } from './apiserver-requests.ts';
-import { OperatorProcess, buildOperator, imageNodeOptions, sumMetric } from './operator-process.ts';
+import { OperatorProcess, buildOperator, imageNodeFlags, sumMetric } from './operator-process.ts';
 import { describeMachine, percentile, round, saveResult, table } from './report.ts';
 import { ReadyWatch, createAccounts, exportManifest, exportName, inParallel } from './workload.ts';
 
@@ -99,8 +99,8 @@ function startOperatorProcess(setup: Setup, namespace: string): Promise<Operator
     namespace,
     ...(flags.concurrency === undefined ? {} : { concurrency: num('concurrency') }),
     logLevel: 'warn',
-    nodeArgs: flags['operator-node-args'] ? flags['operator-node-args'].split(' ') : [],
-    nodeOptions: imageNodeOptions(),
+    // The image's flags first, so that --operator-node-args can override them.
+    nodeArgs: [...imageNodeFlags(), ...(flags['operator-node-args'] ? flags['operator-node-args'].split(' ') : [])],
     ...(setup.operatorMain ? { main: setup.operatorMain } : {}),
   });
 }
@@ -317,7 +317,7 @@ async function main(): Promise<void> {
     const machine = await describeMachine(setup.kc);
     const memoryOnly = flags['memory-only'];
     const figures = memoryOnly ? await benchMemory(setup) : await benchExports(setup);
-    const result = { mode: memoryOnly ? 'memory' : 'exports', at: new Date().toISOString(), machine, operatorFrom: setup.operatorMain ? 'dist' : 'src', operatorNodeOptions: imageNodeOptions(), operatorNodeArgs: flags['operator-node-args'], ...figures };
+    const result = { mode: memoryOnly ? 'memory' : 'exports', at: new Date().toISOString(), machine, operatorFrom: setup.operatorMain ? 'dist' : 'src', operatorNodeFlags: imageNodeFlags(), operatorNodeArgs: flags['operator-node-args'], ...figures };
     const file = await saveResult(result);
     const f = figures as Record<string, number | undefined>;
     const rows: Parameters<typeof table>[0] = memoryOnly

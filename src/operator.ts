@@ -12,6 +12,13 @@ export type EmulatorSetting =
   | { mode: 'url'; url: string; caPem: string }
   | { mode: 'off' };
 
+/**
+ * Workers per controller of `labimage run` and `labimage dev`. Reconciles wait on ARM and the API
+ * server far more than on CPU: 1,000 exports took 28 s with 4 workers and 25 to 27 s with 8 on a
+ * two-core machine (`npm run bench`). A key is never reconciled by two workers at once.
+ */
+export const DEFAULT_CONCURRENCY = 8;
+
 export interface OperatorOptions extends ManagerOptions {
   emulator: EmulatorSetting;
   prices: PriceTable;

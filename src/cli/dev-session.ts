@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { IMAGE_EXPORT, LAB_TEMPLATE, RESOURCES, renderAllCrdsYaml, type ImageExport, type LabTemplate } from '../api/index.ts';
 import { ControlPlane } from '../controlplane/controlplane.ts';
 import { installCrds } from '../controlplane/install-crds.ts';
-import { startOperator, type RunningOperator } from '../operator.ts';
+import { DEFAULT_CONCURRENCY, startOperator, type RunningOperator } from '../operator.ts';
 import { defaultPriceTable } from '../pricing/price-table.ts';
 import { loadRestConfig, type RestConfig } from '../runtime/index.ts';
 import { untilSignal } from './signals.ts';
@@ -54,6 +54,7 @@ export async function runDevSession(options: DevOptions): Promise<void> {
     const logFile = join(work, 'operator.log');
     operator = await startOperator({
       restConfig,
+      concurrency: DEFAULT_CONCURRENCY,
       log: pino({ level: 'info', base: undefined }, createWriteStream(logFile)),
       emulator: { mode: 'embedded', options: { replicationSeconds: options.replicationSeconds, operationSeconds: 2 } },
       prices: defaultPriceTable,

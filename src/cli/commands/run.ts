@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../../log.ts';
-import { emulatorAt, startOperator, type EmulatorSetting } from '../../operator.ts';
+import { DEFAULT_CONCURRENCY, emulatorAt, startOperator, type EmulatorSetting } from '../../operator.ts';
 import { defaultPriceTable, loadPriceTable } from '../../pricing/price-table.ts';
 import { loadRestConfig, parseDuration } from '../../runtime/index.ts';
 import { duration, positiveInt, seconds } from '../arguments.ts';
@@ -36,8 +36,7 @@ export function registerRunCommand(program: Command): void {
     .option('--leader-election-namespace <name>', "namespace of the leader election Lease (default: the pod's namespace)")
     .option('--metrics-bind-address <addr>', 'address /metrics listens on; 0 disables it', ':8080')
     .option('--health-probe-bind-address <addr>', 'address /healthz and /readyz listen on; 0 disables it', ':8081')
-    // Flux's controllers default to 4 workers too: exports wait on ARM and the API server, rarely on CPU.
-    .option('--concurrency <n>', 'workers per controller (a key is never reconciled by two at once)', positiveInt, 4)
+    .option('--concurrency <n>', 'workers per controller (a key is never reconciled by two at once)', positiveInt, DEFAULT_CONCURRENCY)
     .addOption(new Option('--sync-period <duration>', 'how often every object is reconciled again (drift detection, external images)').argParser(duration).default(parseDuration('10m'), '10m'))
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .option('--emulator <where>', 'ARM emulator for Simulated lab accounts: embedded (in this process), the URL of a standalone one (`labimage emulator`), or off', 'embedded')

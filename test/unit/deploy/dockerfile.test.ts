@@ -37,6 +37,6 @@ describe('Dockerfile', () => {
   });
 
   it('starts `labimage run`', () => {
-    expect(final.at(-1)).to.equal('ENTRYPOINT ["node", "dist/cli/main.js", "run"]');
+    expect(final.at(-1)).to.equal('ENTRYPOINT ["node", "--max-semi-space-size=1", "--optimize-for-size", "dist/cli/main.js", "run"]');
   });
 });
