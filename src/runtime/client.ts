@@ -69,15 +69,13 @@ export class ObjectClient {
   }
 
   async create<T extends KubernetesObject>(resource: ResourceType, obj: T): Promise<T> {
-    const body = { ...obj, apiVersion: apiVersionOf(resource), kind: resource.kind };
     // No metadata.namespace: a cluster-scoped kind (a Namespace).
-    return await this.rest.request<T>({ method: 'POST', path: collectionPath(resource, obj.metadata?.namespace), body });
+    return await this.rest.request<T>({ method: 'POST', path: collectionPath(resource, obj.metadata?.namespace), body: typed(resource, obj) });
   }
 
   /** Replaces the object (PUT); its metadata.resourceVersion makes the write conditional. */
   async replace<T extends KubernetesObject>(resource: ResourceType, obj: T): Promise<T> {
-    const body = { ...obj, apiVersion: apiVersionOf(resource), kind: resource.kind };
-    return await this.rest.request<T>({ method: 'PUT', path: objectPath(resource, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''), body });
+    return await this.rest.request<T>({ method: 'PUT', path: objectPath(resource, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''), body: typed(resource, obj) });
   }
 
   /** Deletes the object; one that is already gone counts as deleted. */
@@ -104,6 +102,11 @@ export class ObjectClient {
 export function collectionPath(resource: ResourceType, namespace: string | undefined): string {
   const root = resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
   return `${root}${namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`}/${resource.plural}`;
+}
+
+/** The object with the apiVersion and kind of `resource`, which the API server wants in a body. */
+function typed<T extends KubernetesObject>(resource: ResourceType, obj: T): T {
+  return { ...obj, apiVersion: apiVersionOf(resource), kind: resource.kind };
 }
 
 function objectPath(resource: ResourceType, namespace: string, name: string): string {

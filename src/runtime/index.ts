@@ -1,5 +1,5 @@
 // The controller runtime's public surface: what controllers and the CLI import.
-export { NAMESPACES, ObjectClient, SECRETS, apiVersionOf, keyOf, microTime, objectKey, splitKey, type ResourceType } from './client.ts';
+export { NAMESPACES, ObjectClient, SECRETS, apiVersionOf, keyOf, objectKey, splitKey, type ResourceType } from './client.ts';
 export { Conditions, READY, RECONCILING, STALLED, findCondition, isConditionTrue, metaTime, type Condition, type ConditionStatus } from './conditions.ts';
 export { parseDuration } from './duration.ts';
 export { apiStatus, isAlreadyExists, isConflict, isGone, isNotFound, type ApiStatus } from './errors.ts';
@@ -20,5 +20,5 @@ export {
 } from './manager.ts';
 export { createMergePatch } from './mergepatch.ts';
 export { ApiError, RestClient } from './rest-client.ts';
-export { inClusterConfig, loadRestConfig, restConfigFromKubeconfig, type RestConfig } from './rest-config.ts';
+export { loadRestConfig, restConfigFromKubeconfig, type RestConfig } from './rest-config.ts';
 export { patchStatus } from './status.ts';

@@ -16,15 +16,12 @@ import type { RestConfig } from './rest-config.ts';
 export class ApiError extends Error {
   readonly statusCode: number;
   readonly reason: string;
-  /** Seconds the server asked us to wait (429, or 503 while starting). */
-  readonly retryAfterSeconds: number | undefined;
 
-  constructor(statusCode: number, reason: string, message: string, retryAfterSeconds?: number) {
+  constructor(statusCode: number, reason: string, message: string) {
     super(message);
     this.name = 'ApiError';
     this.statusCode = statusCode;
     this.reason = reason;
-    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -44,13 +41,13 @@ const TOKEN_FILE_TTL_MS = 60_000;
 const USER_AGENT = 'lab-image-operator';
 
 export class RestClient {
-  readonly config: RestConfig;
+  readonly #config: RestConfig;
   readonly #agent: Agent;
   readonly #url: URL;
   #token: { value: string; readAt: number } | undefined;
 
   constructor(config: RestConfig) {
-    this.config = config;
+    this.#config = config;
     this.#url = new URL(config.server);
     this.#agent = new Agent({
       keepAlive: true,
@@ -121,12 +118,12 @@ export class RestClient {
     };
     const token = await this.#bearerToken();
     if (token) (options.headers as Record<string, string>).Authorization = `Bearer ${token}`;
-    if (this.config.authenticate) await this.config.authenticate(options);
+    if (this.#config.authenticate) await this.#config.authenticate(options);
     return options;
   }
 
   async #bearerToken(): Promise<string | undefined> {
-    const { token, tokenFile } = this.config;
+    const { token, tokenFile } = this.#config;
     if (!tokenFile) return token;
     if (!this.#token || Date.now() - this.#token.readAt > TOKEN_FILE_TTL_MS) {
       this.#token = { value: (await readFile(tokenFile, 'utf8')).trim(), readAt: Date.now() };
@@ -137,7 +134,7 @@ export class RestClient {
   #send(options: RequestOptions, body: string | undefined, timeoutMs: number): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = httpsRequest(options, resolve);
-      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer from ${this.config.server} within ${timeoutMs / 1000} s`), { name: 'TimeoutError' })));
+      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer from ${this.#config.server} within ${timeoutMs / 1000} s`), { name: 'TimeoutError' })));
       req.on('error', reject);
       req.end(body);
     });
@@ -161,11 +158,9 @@ function apiError(response: IncomingMessage, text: string): ApiError {
   } catch {
     // Not a metav1.Status (a proxy's page, say): the text itself is the message.
   }
-  const retryAfter = Number(response.headers['retry-after']);
   return new ApiError(
     code,
     typeof status.reason === 'string' ? status.reason : '',
     typeof status.message === 'string' ? status.message : `HTTP ${code}${text ? `: ${text.slice(0, 200)}` : ''}`,
-    Number.isFinite(retryAfter) ? retryAfter : undefined,
   );
 }

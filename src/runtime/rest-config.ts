@@ -32,7 +32,7 @@ export interface RestConfig {
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** The pod's service account, as client-go's InClusterConfig; undefined outside a pod. */
-export function inClusterConfig(): RestConfig | undefined {
+function inClusterConfig(): RestConfig | undefined {
   const host = process.env.KUBERNETES_SERVICE_HOST;
   const port = process.env.KUBERNETES_SERVICE_PORT;
   if (!host || !port) return undefined;
