@@ -2,7 +2,7 @@
 // plane and a standalone emulator with near-instant replication. Measures N exports from create to
 // Ready against a floor (the same status writes by a plain loop), the idle steady state, and the
 // operator's RSS and CPU. `--memory-only` loads --objects exports into its cache and reports RSS.
-// DESIGN.md §6 states the goals.
+// bench/README.md states the goals.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ const { values: flags } = parseArgs({
     images: { type: 'string', default: '5' },
     /** Operator workers per controller; absent: the operator's default (`labimage run --concurrency`). */
     concurrency: { type: 'string' },
-    /** Objects the floor writes at once; 1 is DESIGN.md's plain loop. */
+    /** Objects the floor writes at once; 1 is a plain loop. */
     'floor-concurrency': { type: 'string', default: '1' },
     'idle-seconds': { type: 'string', default: '60' },
     'settle-seconds': { type: 'string', default: '5' },

@@ -1,8 +1,9 @@
-// Writes crds/<plural>.labimages.io.yaml from src/api/ (`npm run crds`). The unit tests fail
-// when the committed files differ from what this writes.
+// Writes crds/<plural>.labimages.io.yaml and docs/api.md from src/api/ (`npm run crds`). The unit
+// tests fail when the committed files differ from what this writes.
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crdFileName, customResourceDefinitions, renderCrdYaml } from '../src/api/index.ts';
+import { renderApiReference } from './api-reference.ts';
 
 const dir = join(import.meta.dirname, '..', 'crds');
 await mkdir(dir, { recursive: true });
@@ -16,3 +17,8 @@ for (const crd of crds) {
   await writeFile(join(dir, crdFileName(crd)), renderCrdYaml(crd));
   console.log(`wrote crds/${crdFileName(crd)}`);
 }
+
+const reference = join(import.meta.dirname, '..', 'docs', 'api.md');
+await mkdir(dirname(reference), { recursive: true });
+await writeFile(reference, renderApiReference());
+console.log('wrote docs/api.md');

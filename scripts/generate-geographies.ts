@@ -1,5 +1,6 @@
 // Builds src/azure/geographies.json, the project's one region/geography catalogue, from the
-// fixture that transcribes Azure's published region list. Run: npx node scripts/generate-geographies.ts [FIXTURE]
+// project's transcription of Azure's published region list (test/fixtures/SOURCES.md says where it
+// comes from). Run: npx node scripts/generate-geographies.ts [FIXTURE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -9,7 +10,7 @@ interface FixtureRegion {
   geography: string;
 }
 
-const fixture = process.argv[2] ?? fileURLToPath(new URL('../../shared/fixtures/azure-geographies.json', import.meta.url));
+const fixture = process.argv[2] ?? fileURLToPath(new URL('../test/fixtures/azure-geographies.json', import.meta.url));
 const source = JSON.parse(readFileSync(fixture, 'utf8')) as { regions: FixtureRegion[] };
 
 const regions = source.regions

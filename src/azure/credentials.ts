@@ -1,6 +1,6 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 
-/** The keys a LabAccount's credentials Secret holds (DESIGN.md, "Credentials"). */
+/** The keys a LabAccount's credentials Secret holds. */
 export const secretKeys = ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET'] as const;
 
 export type ArmCredentialSource =

@@ -1,7 +1,7 @@
 import type { Gallery, GalleryImage, GalleryImageVersion, VirtualMachine } from '@azure/arm-compute';
 import { normalizeRegion } from './regions.ts';
 
-/** The tag that ties an image version to the ImageExport that made it (DESIGN.md §2). */
+/** The tag that ties an image version to the ImageExport that made it. */
 export const exportUidTag = 'labimages.io/export-uid';
 
 // What the controllers see of Azure: plain data, region names normalized, no SDK types.

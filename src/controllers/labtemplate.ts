@@ -1,5 +1,5 @@
 // LabTemplate: a lab's template VM, made from a marketplace image or an image of the attached
-// gallery once that image's replica in the template's region has finished (DESIGN.md §2).
+// gallery once that image's replica in the template's region has finished.
 import type { V1Secret } from '@kubernetes/client-node';
 import {
   RESOURCES,

@@ -8,7 +8,7 @@ import type { StoredImageVersion, StoredResource } from './state.ts';
 const versionNamePattern = /^\d+\.\d+\.\d+$/;
 const targetRegionsField = 'galleryImageVersion.properties.publishingProfile.targetRegions';
 
-/** Azure's advice when replication fails, which the operator follows (DESIGN.md §2). */
+/** Azure's advice when replication fails, which the operator follows. */
 export const replicationFailedMessage =
   'Gallery replication jobs failed in one or more regions. Remove the failed regions from targetRegions, then add them back to retry.';
 

@@ -98,7 +98,7 @@ export class MaxOfRateLimiter<T> implements RateLimiter<T> {
 
 /**
  * client-go's DefaultControllerRateLimiter: per item 5 ms·2^n up to 1000 s, combined with an
- * overall 10 qps, burst 100. DESIGN.md asks for jitter on the per-item part (10 %), so that keys
+ * overall 10 qps, burst 100. Unlike client-go, the per-item part has jitter (10 %), so that keys
  * failing together (an API server outage) do not all come back in the same instant.
  */
 export function defaultControllerRateLimiter<T>(): RateLimiter<T> {

@@ -4,7 +4,7 @@
 // Written here rather than taken from @kubernetes/client-node, which the operator used before:
 // importing client-node builds every generated API and model class at once, about 80 MiB of RSS
 // before the first request (measured: a bare Node 24 process 48 MiB, with client-node 128 MiB),
-// more than half of DESIGN.md's 150 MiB budget for an operator holding 10,000 objects. What the
+// more than half of the 150 MiB budget for an operator holding 10,000 objects. What the
 // operator needs is small: a few verbs on a handful of kinds, and watches.
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';

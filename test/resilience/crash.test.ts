@@ -13,7 +13,7 @@ const TEMPLATES = RESOURCES.LabTemplate;
 const EXPORTS = 100;
 const TEMPLATE_COUNT = 5;
 const ACCOUNTS = 2;
-/** DESIGN.md §7 and the issue ask for 10 kills; each restart costs a few seconds of a 2-core CI machine. */
+/** 10 kills; each restart costs a few seconds of a 2-core CI machine. */
 const KILLS = 10;
 
 const accountOf = (template: number) => accountName(template % ACCOUNTS);

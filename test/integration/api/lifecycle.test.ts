@@ -13,7 +13,7 @@ describe('API defaults and status (real API server)', function () {
     objects = new Objects(plane.kubeConfig, await createTestNamespace(plane.kubeConfig, 'api-defaults'));
   });
 
-  it('fills in the defaults of DESIGN.md §2 on read', async () => {
+  it('fills in the documented defaults on read', async () => {
     await objects.create('labaccounts', labAccount('defaults'));
     await objects.create('galleryattachments', galleryAttachment('defaults'));
     await objects.create('imageexports', imageExport('defaults'));

@@ -46,7 +46,7 @@ describe('ImageExport controller', function () {
 
   it('exports and replicates to every target region; kubectl wait returns once all are Completed', async () => {
     await create('win11-cs101');
-    const { stdout } = await run('/usr/bin/kubectl', ['--kubeconfig', controlPlane().kubeconfigPath, 'wait', '-n', ns, '--for=condition=Ready', 'imageexport/win11-cs101', '--timeout=90s']);
+    const { stdout } = await run('kubectl', ['--kubeconfig', controlPlane().kubeconfigPath, 'wait', '-n', ns, '--for=condition=Ready', 'imageexport/win11-cs101', '--timeout=90s']);
     expect(stdout).to.contain('condition met');
     const e = (await getExport(op.client, ns, 'win11-cs101'))!;
     const status = e.status!;

@@ -3,10 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.ts';
 import { raw, subscriptionId } from './helpers.ts';
 
-// Every GalleryRP example (api-version 2025-03-03) against the emulator: its request is accepted,
+// Every GalleryRP example (api-version 2025-03-03; test/fixtures/SOURCES.md) against the emulator: its request is accepted,
 // and every field of its example answer is in ours, with the same JSON type.
 
-const fixtures = new URL('../../../../shared/fixtures/azure-rest-api-specs/', import.meta.url);
+const fixtures = new URL('../../fixtures/azure-rest-api-specs/', import.meta.url);
 const apiVersion = '2025-03-03';
 const resourceGroup = 'myResourceGroup';
 const base = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute`;

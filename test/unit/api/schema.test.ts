@@ -129,7 +129,7 @@ describe('API schemas (src/api)', () => {
     expect(shown.find((c) => c.name === 'Ready')!.jsonPath).to.equal('.status.conditions[?(@.type=="Ready")].status');
   });
 
-  it('has the defaults DESIGN.md §2 names', () => {
+  it('has the documented defaults', () => {
     const la = rootOf('LabAccount');
     expect(at(la, 'spec.provider').default).to.equal('Simulated');
     expect(at(la, 'spec.replication.replicaCount').default).to.equal(1);

@@ -32,7 +32,7 @@ describe('regions', () => {
   });
 
   it('matches the fixture it was generated from', () => {
-    const fixture = JSON.parse(readFileSync(new URL('../../../../shared/fixtures/azure-geographies.json', import.meta.url), 'utf8')) as {
+    const fixture = JSON.parse(readFileSync(new URL('../../fixtures/azure-geographies.json', import.meta.url), 'utf8')) as {
       geographies: Record<string, string[]>;
     };
     for (const [geography, regions] of Object.entries(fixture.geographies)) {
