@@ -3,7 +3,8 @@
 # there is no Docker engine; see deploy/README.md)
 #
 # The base, pinned by digest: node:24-bookworm-slim as Docker Hub published it with Node.js 24.19.0
-# (multi-platform index; source: docker-library/repo-info, repos/node/remote/24-bookworm-slim.md).
+# (multi-platform index; source: github.com/docker-library/repo-info, repos/node/remote/24-bookworm-slim.md
+# at commit e2e97043fc3e24482c19623a66ea8fc74d2546e0).
 # To update, take the new index digest and the Node.js version it holds, and change both lines:
 #   docker buildx imagetools inspect node:24-bookworm-slim     # "Digest:" of the index
 #   docker run --rm node:24-bookworm-slim@sha256:<digest> node --version
