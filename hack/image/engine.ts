@@ -9,8 +9,18 @@ export interface ContainerEngine {
 
 export type EngineSearch = { engine: ContainerEngine; missing?: undefined } | { engine?: undefined; missing: string };
 
+/** Podman's failures on machines like CI's, which its configuration fixes (deploy/README.md, "The image"). */
+const PODMAN_MACHINE_PROBLEM = /error setting rlimit|cgroups in hybrid mode/;
+
 function engine(name: ContainerEngine['name']): ContainerEngine {
-  return { name, run: (args, options) => runCommand(name, args, options) };
+  return {
+    name,
+    run: (args, options) =>
+      runCommand(name, args, options).catch((err: Error) => {
+        if (name !== 'podman' || !PODMAN_MACHINE_PROBLEM.test(err.message)) throw err;
+        throw new Error(`${err.message}\nPodman needs runc and rlimits this machine allows: point CONTAINERS_CONF at a file with them (deploy/README.md, "The image"; .ci/run writes one)`, { cause: err });
+      }),
+  };
 }
 
 /** Why a probe failed, in one line: "not on PATH", or the first line the command printed. */

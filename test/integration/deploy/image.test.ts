@@ -23,8 +23,8 @@ import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace, repoRoot } from '../harness.ts';
 import { findOrBuildHelm, helm } from './helm.ts';
 import { startPodContainer, type RunningPodContainer } from './image-pod.ts';
+import { RBAC_KINDS } from './rbac.ts';
 
-const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 /** controller-runtime's LeaderElectionID for this operator. */
 const LEASE_NAME = 'lab-image-operator.labimages.io';
 
@@ -82,8 +82,6 @@ describe('the container image, run as the Helm chart runs it (real API server, s
   let rendered: KubernetesObject[];
   let emulator: RunningPodContainer | undefined;
   let operator: RunningPodContainer | undefined;
-  let operatorReadySeconds: number;
-  let examplesReadySeconds: number;
 
   before(async function () {
     const search = await findContainerEngine();
@@ -127,18 +125,20 @@ describe('the container image, run as the Helm chart runs it (real API server, s
       apiServer: new URL(plane.plane.apiServerUrl),
       hosts: serviceHosts(rendered, releaseNamespace),
     };
-    emulator = await startPodContainer({ ...pod, template: deployment(rendered, 'emulator').spec!.template, container: 'emulator', podName: 'emulator-0', dir: join(dir, 'emulator') });
+    const emulatorPod = deployment(rendered, 'emulator').spec!.template;
+    emulator = await startPodContainer({ ...pod, template: emulatorPod, container: 'emulator', podName: 'emulator-0', dir: join(dir, 'emulator') });
     await emulator.untilReady(60_000);
     const examples = await readExamples();
-    const emulatorPort = deployment(rendered, 'emulator').spec!.template.spec!.containers[0]!.ports![0]!.containerPort;
+    // The examples' VM made outside any lab exists only if someone makes it: as `labimage dev` does.
+    const emulatorPort = emulatorPod.spec!.containers.find((c) => c.name === 'emulator')!.ports![0]!.containerPort;
     await seedExternalVms({ url: `https://127.0.0.1:${emulatorPort}`, caPem: emulatorCa(rendered) }, examples);
 
     operator = await startPodContainer({ ...pod, template: operatorPod, container: 'operator', podName: 'operator-0', dir: join(dir, 'operator') });
-    operatorReadySeconds = await operator.untilReady(120_000);
+    const operatorReadySeconds = await operator.untilReady(120_000);
     const applied = Date.now();
     await applyExamples(plane.restConfig, examples, { namespace: labsNamespace });
     await everyExampleReady(examples);
-    examplesReadySeconds = operatorReadySeconds + (Date.now() - applied) / 1000;
+    const examplesReadySeconds = operatorReadySeconds + (Date.now() - applied) / 1000;
     console.log(`      ${build.image}: ${formatMegabytes(build.sizeBytes)}; ready ${operatorReadySeconds.toFixed(1)} s after start; every example Ready ${examplesReadySeconds.toFixed(1)} s after start`);
   });
 
