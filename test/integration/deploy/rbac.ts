@@ -36,7 +36,8 @@ export function kubectlWithInput(kubeconfigPath: string, input: string, ...args:
   });
 }
 
-const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+/** The kinds that make up the operator's identity and rights. */
+export const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 
 interface Subject {
   kind: string;
