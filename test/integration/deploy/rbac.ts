@@ -66,11 +66,12 @@ export interface OperatorIdentity {
 }
 
 /**
- * Creates deploy/'s ServiceAccount, ClusterRole, Role and bindings in `namespace` (which must exist)
- * with the admin kubeconfig, then asks for a token for the ServiceAccount.
+ * Creates a ServiceAccount and its RBAC in `namespace` (which must exist) with the admin kubeconfig,
+ * then asks for a token for the ServiceAccount. Default: deploy/'s, moved into `namespace`; or the
+ * ServiceAccount and RBAC objects of another rendering (the chart's).
  */
-export async function createOperatorIdentity(admin: KubeConfig, namespace: string): Promise<OperatorIdentity> {
-  const objects = await renderedRbac(namespace);
+export async function createOperatorIdentity(admin: KubeConfig, namespace: string, rendered?: readonly KubernetesObject[]): Promise<OperatorIdentity> {
+  const objects = rendered ? rendered.filter((obj) => RBAC_KINDS.has(obj.kind ?? '')) : await renderedRbac(namespace);
   const api = KubernetesObjectApi.makeApiClient(admin);
   for (const obj of objects) await api.create(obj);
   const serviceAccount = objects.find((obj) => obj.kind === 'ServiceAccount')!.metadata!.name!;
