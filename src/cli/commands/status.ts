@@ -1,14 +1,13 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { IMAGE_EXPORT, LAB_TEMPLATE, RESOURCES, type ImageExport, type LabTemplate } from '../../api/index.ts';
-import { ObjectClient, loadRestConfig, type ResourceType, type RestConfig } from '../../runtime/index.ts';
+import { ObjectClient, type ResourceType, type RestConfig } from '../../runtime/index.ts';
+import { addClusterOptions, outputOption, resolveCluster, type ClusterOptions, type MachineFormat } from '../cluster-options.ts';
+import { formatDocument } from '../output.ts';
 import { renderStatus, statusDocument, type StatusDocument } from '../status-view.ts';
 
-interface StatusOptions {
-  kubeconfig?: string;
-  namespace?: string;
-  allNamespaces: boolean;
-  output: 'text' | 'json';
+interface StatusOptions extends ClusterOptions {
+  output: 'text' | MachineFormat;
 }
 
 /** Every object of a kind, following `continue` tokens; `namespace` undefined lists all namespaces. */
@@ -35,23 +34,18 @@ export async function readStatus(restConfig: RestConfig, namespace: string | und
 }
 
 export function registerStatusCommand(program: Command): void {
-  program
+  const command: Command = program
     .command('status')
     .description('show image exports (per-region replication, phase, version, cost) and lab templates (image, VM)')
-    .argument('[name]', 'only the ImageExport and LabTemplate of this name')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
-    .option('-n, --namespace <name>', "namespace (default: the kubeconfig context's, else default)")
-    .option('-A, --all-namespaces', 'every namespace', false)
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (name: string | undefined, options: StatusOptions, command: Command) => {
-      if (options.allNamespaces && options.namespace) command.error('error: use either --namespace or --all-namespaces');
-      const restConfig = loadRestConfig(options.kubeconfig);
-      const namespace = options.allNamespaces ? undefined : (options.namespace ?? restConfig.namespace ?? 'default');
-
+    .argument('[name]', 'only the ImageExport and LabTemplate of this name');
+  addClusterOptions(command, { allNamespaces: true })
+    .addOption(outputOption('text'))
+    .action(async (name: string | undefined, options: StatusOptions) => {
+      const { restConfig, namespace } = resolveCluster(options, command);
       const doc = await readStatus(restConfig, namespace, name);
       if (name !== undefined && doc.exports.length === 0 && doc.templates.length === 0) {
         command.error(`error: no ImageExport or LabTemplate named ${name} ${namespace === undefined ? 'in any namespace' : `in namespace ${namespace}`}`);
       }
-      process.stdout.write(options.output === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : renderStatus(doc, { showNamespace: namespace === undefined }));
+      process.stdout.write(options.output === 'text' ? renderStatus(doc, { showNamespace: namespace === undefined }) : formatDocument(doc, options.output));
     });
 }
