@@ -1,10 +1,15 @@
 -- Argo CD health check for the labimages.io kinds (LabAccount, GalleryAttachment, ImageExport,
 -- LabTemplate). Argo CD counts a custom resource without a health check as Healthy at once; this
--- one reads the operator's kstatus conditions instead:
+-- one reads the operator's kstatus conditions instead, so Argo CD agrees with kstatus (Flux) and
+-- `kubectl wait --for=condition=Ready` (the table is in docs/health.md):
 --   Progressing  the operator has not yet seen the current generation (status.observedGeneration
---                starts at -1), or work is under way (Ready is not True)
---   Degraded     Stalled=True: the operator cannot go on until the spec (or a Secret) is fixed
+--                starts at -1), or work is under way (Ready is not True and nothing is Stalled)
+--   Degraded     Stalled=True: only a change from a person helps (the message says which)
 --   Healthy      Ready=True
+-- While the object is being deleted, Argo CD shows Progressing with deletionMessage (what still
+-- blocks the deletion).
+-- Argo CD runs scripts from argocd-cm without the string and math libraries (unless
+-- useOpenLibs is set), so this one uses neither.
 -- Install it in argocd-cm once per kind (see deploy/README.md):
 --   resource.customizations.health.labimages.io_ImageExport: |
 --     <this file>
@@ -33,6 +38,13 @@ local function describe(c, fallback)
   return text
 end
 
+if obj.metadata.deletionTimestamp ~= nil then
+  hs.status = "Progressing"
+  hs.message = "Deleting"
+  hs.deletionMessage = describe(condition("DeletionBlocked") or condition("Reconciling"), "Deleting")
+  return hs
+end
+
 local generation = obj.metadata.generation or 0
 local observed = -1
 if obj.status ~= nil and obj.status.observedGeneration ~= nil then
@@ -40,7 +52,7 @@ if obj.status ~= nil and obj.status.observedGeneration ~= nil then
 end
 if observed < generation then
   hs.status = "Progressing"
-  hs.message = "Waiting for the operator to observe generation " .. string.format("%d", generation)
+  hs.message = "Waiting for the operator to observe generation " .. generation
   return hs
 end
 

@@ -14,7 +14,8 @@ import { defaultPriceTable } from '../pricing/price-table.ts';
 import { loadRestConfig, type RestConfig } from '../runtime/index.ts';
 import { untilSignal } from './signals.ts';
 import { applyExamples, readExamples, seedExternalVms } from './examples.ts';
-import { renderStatus, statusDocument } from './status-view.ts';
+import { showLive, type LiveView } from './live-view.ts';
+import { statusDocument } from './status-view.ts';
 
 export interface DevOptions {
   useCurrentContext: boolean;
@@ -27,7 +28,7 @@ export async function runDevSession(options: DevOptions): Promise<void> {
   const say = (line: string) => console.error(line);
   let plane: ControlPlane | undefined;
   let operator: RunningOperator | undefined;
-  let stopView: () => void = () => undefined;
+  let view: LiveView | undefined;
   const stopped = untilSignal();
   try {
     let kubeConfig: KubeConfig;
@@ -80,36 +81,22 @@ export async function runDevSession(options: DevOptions): Promise<void> {
     say(`operator log: ${logFile}`);
     say('Ctrl-C stops everything.');
     say('');
-    stopView = showProgress(operator);
+    view = showProgress(operator);
     const signal = await stopped;
+    // The last frame stays on the screen; what follows goes below it.
+    view.stop();
     say(`${signal}: stopping`);
   } finally {
-    stopView();
+    view?.stop();
     await operator?.stop();
     await plane?.stop();
     await rm(work, { recursive: true, force: true });
   }
 }
 
-/** Redraws the exports and templates from the operator's own caches (no API requests) once a second. */
-function showProgress(operator: RunningOperator): () => void {
+/** The live view over the operator's own caches (no API requests). */
+function showProgress(operator: RunningOperator): LiveView {
   const exports = operator.manager.informer<ImageExport>(RESOURCES[IMAGE_EXPORT.kind]);
   const templates = operator.manager.informer<LabTemplate>(RESOURCES[LAB_TEMPLATE.kind]);
-  const interactive = process.stdout.isTTY;
-  let previous = '';
-  let previousLines = 0;
-  const draw = () => {
-    let text = renderStatus(statusDocument([...exports.list()], [...templates.list()]), { showNamespace: true });
-    // On a terminal, lines are cut to its width (a wrapped line would throw off the redraw) and the
-    // view is redrawn in place; into a file or a pipe, each new state is appended whole.
-    if (interactive) text = text.split('\n').map((line) => line.slice(0, Math.max(20, process.stdout.columns - 1))).join('\n');
-    if (text === previous) return;
-    if (interactive && previousLines > 0) process.stdout.write(`\x1b[${previousLines}F\x1b[J`);
-    process.stdout.write(`${text}\n${interactive ? '' : '\n'}`);
-    previous = text;
-    previousLines = text.split('\n').length;
-  };
-  draw();
-  const timer = setInterval(draw, 1000);
-  return () => clearInterval(timer);
+  return showLive(() => statusDocument([...exports.list()], [...templates.list()]), { showNamespace: true });
 }

@@ -43,6 +43,23 @@ app.kubernetes.io/component: emulator
 {{- printf "%s.%s.svc" (include "lab-image-operator.emulatorName" .) .Release.Namespace -}}
 {{- end -}}
 
+{{/* The folder of the emulator's state.json, in the operator (embedded) or the emulator's pod (standalone). */}}
+{{- define "lab-image-operator.emulatorStateDir" -}}
+/var/lib/emulator
+{{- end -}}
+
+{{/* That folder's volume: the chart's PersistentVolumeClaim, or an emptyDir when persistence is off. */}}
+{{- define "lab-image-operator.emulatorStateVolume" -}}
+name: emulator-state
+{{- if .Values.emulator.persistence.enabled }}
+persistentVolumeClaim:
+  claimName: {{ include "lab-image-operator.emulatorName" . }}-state
+{{- else }}
+emptyDir:
+  sizeLimit: 256Mi
+{{- end }}
+{{- end -}}
+
 {{/* Pod and container security: non-root, read-only root filesystem, no capabilities (restricted PSS). */}}
 {{- define "lab-image-operator.podSecurityContext" -}}
 runAsNonRoot: true

@@ -1,14 +1,17 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { IMAGE_EXPORT, LAB_TEMPLATE, RESOURCES, type ImageExport, type LabTemplate } from '../../api/index.ts';
-import { ObjectClient, loadRestConfig, type ResourceType, type RestConfig } from '../../runtime/index.ts';
-import { renderStatus, statusDocument, type StatusDocument } from '../status-view.ts';
+import { createLogger } from '../../log.ts';
+import { Informer, ObjectClient, RestClient, type ResourceType, type RestConfig } from '../../runtime/index.ts';
+import { addClusterOptions, outputOption, resolveCluster, type ClusterOptions, type MachineFormat } from '../cluster-options.ts';
+import { showLive } from '../live-view.ts';
+import { formatDocument } from '../output.ts';
+import { untilSignal } from '../signals.ts';
+import { statusDocument, renderStatus, type StatusDocument } from '../status-view.ts';
 
-interface StatusOptions {
-  kubeconfig?: string;
-  namespace?: string;
-  allNamespaces: boolean;
-  output: 'text' | 'json';
+interface StatusOptions extends ClusterOptions {
+  output: 'text' | MachineFormat;
+  watch: boolean;
 }
 
 /** Every object of a kind, following `continue` tokens; `namespace` undefined lists all namespaces. */
@@ -23,35 +26,58 @@ async function listAll<T extends KubernetesObject>(client: ObjectClient, resourc
   return items;
 }
 
-/** Reads the exports and templates `labimage status` shows; `name` keeps only objects of that name. */
+/** The status document of these exports and templates; `name` keeps only objects of that name. */
+function documentOf(exports: readonly ImageExport[], templates: readonly LabTemplate[], name: string | undefined): StatusDocument {
+  const named = <T extends KubernetesObject>(objects: readonly T[]) => (name === undefined ? objects : objects.filter((obj) => obj.metadata?.name === name));
+  return statusDocument(named(exports), named(templates));
+}
+
+/** Reads the exports and templates `labimage status` shows. */
 export async function readStatus(restConfig: RestConfig, namespace: string | undefined, name?: string): Promise<StatusDocument> {
   const client = new ObjectClient(restConfig);
   const [exports, templates] = await Promise.all([
     listAll<ImageExport>(client, RESOURCES[IMAGE_EXPORT.kind], namespace),
     listAll<LabTemplate>(client, RESOURCES[LAB_TEMPLATE.kind], namespace),
   ]);
-  const named = <T extends KubernetesObject>(objects: T[]) => (name === undefined ? objects : objects.filter((obj) => obj.metadata?.name === name));
-  return statusDocument(named(exports), named(templates));
+  return documentOf(exports, templates, name);
+}
+
+/** `status -w`: the live view over two informers (list once, then watch), until Ctrl-C. */
+async function watchStatus(restConfig: RestConfig, namespace: string | undefined, name: string | undefined): Promise<void> {
+  const rest = new RestClient(restConfig);
+  // Silent: a log line would scribble over the view; the informers reconnect by themselves.
+  const options = { namespaces: namespace === undefined ? [] : [namespace], log: createLogger('silent') };
+  const exports = new Informer<ImageExport>(rest, RESOURCES[IMAGE_EXPORT.kind], options);
+  const templates = new Informer<LabTemplate>(rest, RESOURCES[LAB_TEMPLATE.kind], options);
+  const stopped = untilSignal();
+  exports.start();
+  templates.start();
+  try {
+    await Promise.race([Promise.all([exports.waitForSync(), templates.waitForSync()]), stopped]);
+    const view = showLive(() => documentOf(exports.list(), templates.list(), name), { showNamespace: namespace === undefined });
+    await stopped;
+    view.stop();
+  } finally {
+    await Promise.all([exports.stop(), templates.stop()]);
+  }
 }
 
 export function registerStatusCommand(program: Command): void {
-  program
+  const command: Command = program
     .command('status')
     .description('show image exports (per-region replication, phase, version, cost) and lab templates (image, VM)')
-    .argument('[name]', 'only the ImageExport and LabTemplate of this name')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
-    .option('-n, --namespace <name>', "namespace (default: the kubeconfig context's, else default)")
-    .option('-A, --all-namespaces', 'every namespace', false)
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (name: string | undefined, options: StatusOptions, command: Command) => {
-      if (options.allNamespaces && options.namespace) command.error('error: use either --namespace or --all-namespaces');
-      const restConfig = loadRestConfig(options.kubeconfig);
-      const namespace = options.allNamespaces ? undefined : (options.namespace ?? restConfig.namespace ?? 'default');
-
+    .argument('[name]', 'only the ImageExport and LabTemplate of this name');
+  addClusterOptions(command, { allNamespaces: true })
+    .addOption(outputOption('text'))
+    .option('-w, --watch', 'keep showing them as they change (one screen redrawn in place on a terminal), until Ctrl-C', false)
+    .action(async (name: string | undefined, options: StatusOptions) => {
+      if (options.watch && options.output !== 'text') command.error('error: --watch shows the text view: leave out -o');
+      const { restConfig, namespace } = resolveCluster(options, command);
       const doc = await readStatus(restConfig, namespace, name);
       if (name !== undefined && doc.exports.length === 0 && doc.templates.length === 0) {
         command.error(`error: no ImageExport or LabTemplate named ${name} ${namespace === undefined ? 'in any namespace' : `in namespace ${namespace}`}`);
       }
-      process.stdout.write(options.output === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : renderStatus(doc, { showNamespace: namespace === undefined }));
+      if (options.watch) await watchStatus(restConfig, namespace, name);
+      else process.stdout.write(options.output === 'text' ? renderStatus(doc, { showNamespace: namespace === undefined }) : formatDocument(doc, options.output));
     });
 }

@@ -2,10 +2,13 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
 import { findOrBuildGoBinaries, requiredVersion } from '../../../src/controlplane/assets.ts';
 import { repoRoot } from '../harness.ts';
 
 const helmModuleDir = join(repoRoot, 'hack', 'helm');
+export const chartDir = join(repoRoot, 'helm', 'lab-image-operator');
 
 /**
  * The helm pinned in hack/helm/go.mod, built once with Go into the user's cache (as the control
@@ -37,4 +40,19 @@ export async function helm(binary: string, args: string[], home: string): Promis
   const env = { ...process.env, HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data') };
   const { stdout } = await run(binary, args, { env, maxBuffer: 64 * 1024 * 1024 });
   return stdout;
+}
+
+/** `helm template` of the chart as release `labimages` in `namespace`, with `--set` for each of `sets`, as plain objects. */
+export async function renderChart(
+  binary: string,
+  home: string,
+  namespace: string,
+  sets: readonly string[] = [],
+  options: { kubeVersion?: string; includeCrds?: boolean } = {},
+): Promise<KubernetesObject[]> {
+  const args = ['template', 'labimages', chartDir, '--namespace', namespace];
+  if (options.kubeVersion) args.push('--kube-version', options.kubeVersion);
+  if (options.includeCrds) args.push('--include-crds');
+  for (const set of sets) args.push('--set', set);
+  return (loadAll(await helm(binary, args, home)) as (KubernetesObject | null)[]).filter((obj): obj is KubernetesObject => obj !== null);
 }

@@ -103,7 +103,7 @@ describe('the container image, run as the Helm chart runs it (real API server, s
     rendered = await renderChart(releaseNamespace, releaseNamespace, [
       'emulator.mode=standalone',
       `emulator.standalone.port=${await freeLoopbackPort()}`,
-      'emulator.standalone.replicationSeconds=2',
+      'emulator.replicationSeconds=2',
       `metrics.port=${await freeLoopbackPort()}`,
       `healthProbePort=${await freeLoopbackPort()}`,
       `watchNamespaces={${labsNamespace}}`,

@@ -5,14 +5,12 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { dump, loadAll } from 'js-yaml';
+import { dump } from 'js-yaml';
 import { CoreV1Api, VersionApi, type KubernetesObject } from '@kubernetes/client-node';
-import { controlPlane, createTestNamespace, repoRoot } from '../harness.ts';
+import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startEmulator } from '../../../src/emulator/index.ts';
-import { findOrBuildHelm, helm } from './helm.ts';
+import { chartDir, findOrBuildHelm, helm, renderChart } from './helm.ts';
 import { DEPLOY_NAMESPACE, kubectlWithInput, renderKustomize } from './rbac.ts';
-
-const chartDir = join(repoRoot, 'helm', 'lab-image-operator');
 
 interface DryRunResult {
   kind: string;
@@ -61,9 +59,7 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
   }
 
   function template(releaseNamespace: string, ...sets: string[]): Promise<KubernetesObject[]> {
-    const args = ['template', 'labimages', chartDir, '--namespace', releaseNamespace, '--kube-version', kubeVersion, '--include-crds'];
-    for (const set of sets) args.push('--set', set);
-    return helm(helmBinary, args, helmHome).then((out) => (loadAll(out) as (KubernetesObject | null)[]).filter((obj): obj is KubernetesObject => obj !== null));
+    return renderChart(helmBinary, helmHome, releaseNamespace, sets, { kubeVersion, includeCrds: true });
   }
 
   it('lints the chart clean, with the defaults and with every option on', async () => {
@@ -73,7 +69,7 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
       helmBinary,
       [
         'lint', '--strict', chartDir,
-        '--set', 'emulator.mode=standalone', '--set', 'workloadIdentity.enabled=true', '--set', 'workloadIdentity.clientId=00000000-0000-0000-0000-000000000001',
+        '--set', 'emulator.mode=standalone', '--set', 'replicaCount=2', '--set', 'workloadIdentity.enabled=true', '--set', 'workloadIdentity.clientId=00000000-0000-0000-0000-000000000001',
         '--set', 'watchNamespaces={labs,staff}', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'priceTable.currency=EUR', '--set', 'regionRetries=3',
       ],
       helmHome,
@@ -85,7 +81,7 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
     const objects = await renderKustomize();
     expect(kindsOf(objects)).to.deep.equal([
       'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'NetworkPolicy',
-      'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
+      'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
     ]);
     // A dry-run does not create the namespace the other objects go into, and a namespace cannot be
     // deleted without kube-controller-manager: install into a fresh one instead of deploy/'s.
@@ -105,11 +101,8 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
     const objects = await template(ns);
     expect(kindsOf(objects)).to.deep.equal([
       'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'NetworkPolicy',
-      'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
+      'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
     ]);
-    const deployment = objects.find((obj) => obj.kind === 'Deployment') as KubernetesObject & { spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } };
-    expect(deployment.spec.replicas).to.equal(2);
-    expect(deployment.spec.template.spec.containers[0]!.args).to.include.members(['--leader-elect', '--emulator=embedded']);
 
     const accepted = await serverDryRun(controlPlane().kubeconfigPath, objects);
     expect(accepted).to.have.length(objects.length);
@@ -120,7 +113,7 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
     const watched = [await namespace('helm-labs'), await namespace('helm-staff')];
     const objects = await template(
       ns,
-      'emulator.mode=standalone', 'workloadIdentity.enabled=true', 'workloadIdentity.clientId=00000000-0000-0000-0000-000000000001',
+      'emulator.mode=standalone', 'replicaCount=2', 'workloadIdentity.enabled=true', 'workloadIdentity.clientId=00000000-0000-0000-0000-000000000001',
       `watchNamespaces={${watched.join(',')}}`, 'priceTable.currency=EUR', 'priceTable.perGiBMonth.Standard_LRS=0.046', 'regionRetries=3',
     );
     // Watching two namespaces: Roles there, no cluster-wide rights.
@@ -139,7 +132,7 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
     ]);
     const serviceAccount = objects.find((obj) => obj.kind === 'ServiceAccount')!;
     expect(serviceAccount.metadata!.annotations).to.deep.equal({ 'azure.workload.identity/client-id': '00000000-0000-0000-0000-000000000001' });
-    expect(kindsOf(objects)).to.include.members(['PersistentVolumeClaim', 'Secret', 'ConfigMap']);
+    expect(kindsOf(objects)).to.include.members(['PersistentVolumeClaim', 'Secret', 'ConfigMap', 'PodDisruptionBudget']);
 
     const accepted = await serverDryRun(controlPlane().kubeconfigPath, objects);
     expect(accepted).to.have.length(objects.length);

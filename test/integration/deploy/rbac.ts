@@ -1,7 +1,7 @@
 // The operator's ServiceAccount and RBAC exactly as deploy/ renders them, created on the test
 // control plane, and a kubeconfig that authenticates as that ServiceAccount (a TokenRequest token):
 // run the operator with it to prove the rendered rights are enough, and no more.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject } fro
 import { restConfigFromKubeconfig, type RestConfig } from '../../../src/runtime/index.ts';
 import { loadAll } from 'js-yaml';
 import { repoRoot } from '../harness.ts';
+import { runWithInput } from './with-input.ts';
 
 const run = promisify(execFile);
 
@@ -24,16 +25,7 @@ export async function renderKustomize(dir = join(repoRoot, 'deploy')): Promise<K
 
 /** Runs kubectl with `input` on stdin; rejects with kubectl's stderr when it fails. */
 export function kubectlWithInput(kubeconfigPath: string, input: string, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`kubectl ${args.join(' ')} failed (exit ${code}): ${stderr}`))));
-    child.stdin.end(input);
-  });
+  return runWithInput('kubectl', ['--kubeconfig', kubeconfigPath, ...args], input);
 }
 
 /** The kinds that make up the operator's identity and rights. */
@@ -75,11 +67,12 @@ export interface OperatorIdentity {
 }
 
 /**
- * Creates deploy/'s ServiceAccount, ClusterRole, Role and bindings in `namespace` (which must exist)
- * with the admin kubeconfig, then asks for a token for the ServiceAccount.
+ * Creates a ServiceAccount and its RBAC in `namespace` (which must exist) with the admin kubeconfig,
+ * then asks for a token for the ServiceAccount. Default: deploy/'s, moved into `namespace`; or the
+ * ServiceAccount and RBAC objects of another rendering (the chart's).
  */
-export async function createOperatorIdentity(admin: KubeConfig, namespace: string): Promise<OperatorIdentity> {
-  const objects = await renderedRbac(namespace);
+export async function createOperatorIdentity(admin: KubeConfig, namespace: string, rendered?: readonly KubernetesObject[]): Promise<OperatorIdentity> {
+  const objects = rendered ? rendered.filter((obj) => RBAC_KINDS.has(obj.kind ?? '')) : await renderedRbac(namespace);
   const api = KubernetesObjectApi.makeApiClient(admin);
   for (const obj of objects) await api.create(obj);
   const serviceAccount = objects.find((obj) => obj.kind === 'ServiceAccount')!.metadata!.name!;
