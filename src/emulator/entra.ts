@@ -138,7 +138,8 @@ export class EntraEndpoints {
       const { alg } = decodeProtectedHeader(assertion);
       if (alg !== 'RS256' && alg !== 'PS256') return false;
       const key = await importX509(principal.certificate ?? '', alg);
-      await jwtVerify(assertion, key, { currentDate: new Date(now), subject: principal.clientId, issuer: principal.clientId });
+      // Entra allows clients' clocks five minutes of skew (and MSAL rounds its nbf up half the time).
+      await jwtVerify(assertion, key, { currentDate: new Date(now), subject: principal.clientId, issuer: principal.clientId, clockTolerance: 300 });
       return true;
     } catch {
       return false;
