@@ -97,6 +97,7 @@ describe('ARM emulator killed and restarted from its state file', function () {
 
   it('keeps resource groups, disks and NICs, principals added through the admin endpoint, and the tokens it issued', async () => {
     const stateFile = join(directory, 'access-state.json');
+    await kill(child);
     child = await spawnEmulator(stateFile, 0, 0);
     const tenantId = '7a8b9c0d-1111-2222-3333-444455556666';
     const clientId = '0c1d2e3f-aaaa-bbbb-cccc-ddddeeeeffff';
