@@ -9,8 +9,17 @@ export interface Region {
   geography: string;
 }
 
-const regions: readonly Region[] = catalogue.regions;
+/** Whether a region is open to every subscription, as the published region table marks it. */
+export interface RegionAccess {
+  /** Restricted access: only for customers with a business need, after a request to Microsoft. */
+  restrictedAccess: boolean;
+  /** Announced, not yet open. */
+  comingSoon: boolean;
+}
+
+const regions: readonly Region[] = catalogue.regions.map(({ name, displayName, geography }) => ({ name, displayName, geography }));
 const byName = new Map(regions.map((region) => [region.name, region]));
+const accessByName = new Map<string, RegionAccess>(catalogue.regions.map(({ name, restrictedAccess, comingSoon }) => [name, { restrictedAccess, comingSoon }]));
 
 /**
  * ARM accepts `West Europe`, `westeurope` and `WestEurope` alike; this is the one spelling we
@@ -48,4 +57,15 @@ export function sameRegion(a: string, b: string): boolean {
 
 export function allRegions(): readonly Region[] {
   return regions;
+}
+
+/** The region's access flags; undefined for an unknown region. */
+export function regionAccess(region: string): RegionAccess | undefined {
+  return accessByName.get(normalizeRegion(region));
+}
+
+/** Open to every subscription: neither restricted-access nor coming-soon. */
+export function isGenerallyAvailable(region: string): boolean {
+  const access = regionAccess(region);
+  return access !== undefined && !access.restrictedAccess && !access.comingSoon;
 }

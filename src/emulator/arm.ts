@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { isKnownRegion, normalizeRegion } from '../azure/regions.ts';
+import { allRegions, isGenerallyAvailable, isKnownRegion, normalizeRegion } from '../azure/regions.ts';
 import { CloudError } from './cloud-error.ts';
+import { subscriptionConfig, type EmulatorConfig } from './config.ts';
 import { takeRegionFailure } from './faults.ts';
 import { advanceReplication, type ReplicationTiming } from './replication.ts';
 import type { ResourcePath } from './routes.ts';
-import type { EmulatorState, PendingOperation, StateStore, StoredResource } from './state.ts';
+import { resourceTables, type EmulatorState, type PendingOperation, type StateStore, type StoredResource } from './state.ts';
 
 export interface ArmTiming {
   /** How long a PUT, PATCH or DELETE stays in progress. */
@@ -68,10 +69,16 @@ const provisioningStates: Record<PendingOperation['kind'], string> = { create: '
 export class ArmCore {
   readonly store: StateStore;
   readonly timing: ArmTiming;
+  readonly #config: () => EmulatorConfig;
 
-  constructor(store: StateStore, timing: ArmTiming) {
+  constructor(store: StateStore, timing: ArmTiming, config: () => EmulatorConfig) {
     this.store = store;
     this.timing = timing;
+    this.#config = config;
+  }
+
+  get config(): EmulatorConfig {
+    return this.#config();
   }
 
   get state(): EmulatorState {
@@ -132,7 +139,9 @@ export class ArmCore {
 
   operationHeaders(request: ArmRequest, id: string, location: string, withLocation: boolean, endsAt: number): Record<string, string> {
     const apiVersion = request.query.get('api-version') ?? '';
-    const url = `${request.baseUrl}/subscriptions/${request.path.subscriptionId}/providers/Microsoft.Compute/locations/${location}/capsOperations/${id}`;
+    // Each resource provider answers its own operations: Compute's capsOperations, Network's operations.
+    const operations = request.path.provider === 'microsoft.network' ? 'Microsoft.Network/locations/{}/operations' : 'Microsoft.Compute/locations/{}/capsOperations';
+    const url = `${request.baseUrl}/subscriptions/${request.path.subscriptionId}/providers/${operations.replace('{}', location)}/${id}`;
     return {
       'Azure-AsyncOperation': `${url}?api-version=${apiVersion}`,
       ...(withLocation ? { Location: `${url}?monitor=true&api-version=${apiVersion}` } : {}),
@@ -142,6 +151,19 @@ export class ArmCore {
 
   retryAfterSeconds(now: number, endsAt: number): number {
     return Math.max(0, Math.ceil((endsAt - now) / 1000));
+  }
+
+  /** Ends every create and update under way now (seeded resources exist from the start). */
+  finishOperations(now: number): void {
+    for (const table of resourceTables) {
+      for (const resource of Object.values(this.state[table] as Record<string, StoredResource>)) {
+        const operation = resource.operation;
+        if (!operation || operation.kind === 'delete') continue;
+        const record = this.state.operations[operation.id];
+        if (record) record.endsAt = now;
+        delete resource.operation;
+      }
+    }
   }
 
   /** Operation records are kept for an hour after they end: long enough for any poller. */
@@ -161,19 +183,35 @@ export class ArmCore {
     return { status: 200, body: { value, nextLink: `${request.baseUrl}${request.pathname}?${next.toString()}` } };
   }
 
-  /** A required, known region; ARM's error otherwise. */
-  location(body: Json, resourceType: string): string {
+  /** A required region the subscription may use; ARM's error otherwise. */
+  location(body: Json, resourceType: string, subscriptionId: string): string {
     if (typeof body.location !== 'string' || body.location === '') {
       throw new CloudError(400, 'LocationRequired', 'The location property is required for this definition.');
     }
-    if (!isKnownRegion(body.location)) {
-      throw new CloudError(
-        400,
-        'LocationNotAvailableForResourceType',
-        `The provided location '${body.location}' is not available for resource type '${resourceType}'.`,
-      );
-    }
+    this.assertRegion(body.location, subscriptionId, resourceType);
     return normalizeRegion(body.location);
+  }
+
+  /** The regions a subscription may use: those open to all, and the restricted or coming-soon ones its config enables. */
+  availableRegions(subscriptionId: string): string[] {
+    const enabled = subscriptionConfig(this.config, subscriptionId).regions.map(normalizeRegion);
+    return allRegions()
+      .map((region) => region.name)
+      .filter((region) => isGenerallyAvailable(region) || enabled.includes('*') || enabled.includes(region));
+  }
+
+  /**
+   * Refuses an unknown region, and a restricted-access or coming-soon one the subscription has not
+   * been enabled for, as ARM does: 400 LocationNotAvailableForResourceType listing what is available.
+   */
+  assertRegion(region: string, subscriptionId: string, resourceType: string, target?: string): void {
+    const available = this.availableRegions(subscriptionId);
+    if (isKnownRegion(region) && available.includes(normalizeRegion(region))) return;
+    const [code, what, list] =
+      resourceType === 'resourceGroups'
+        ? ['LocationNotAvailableForResourceGroup', 'resource group', 'List of available regions is']
+        : ['LocationNotAvailableForResourceType', `resource type '${resourceType}'`, 'List of available regions for the resource type is'];
+    throw new CloudError(400, code, `The provided location '${region}' is not available for ${what}. ${list} '${available.join(',')}'.`, target === undefined ? {} : { target });
   }
 
   /** The replicas of a version, advanced to `now`. */

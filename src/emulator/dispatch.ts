@@ -1,33 +1,39 @@
-import { ArmCore, nameAt, type ArmAnswer, type ArmRequest, type ArmTiming } from './arm.ts';
+import { checkApiVersion } from './api-versions.ts';
+import { ArmCore, asObject, nameAt, type ArmAnswer, type ArmRequest, type ArmTiming } from './arm.ts';
+import { AttachableHandlers, diskKind, networkInterfaceKind } from './attachables.ts';
 import { CloudError } from './cloud-error.ts';
+import type { EmulatorConfig } from './config.ts';
 import { GalleryHandlers } from './galleries.ts';
 import { ImageVersionHandlers } from './image-versions.ts';
+import { ResourceGroupHandlers } from './resource-groups.ts';
 import type { StateStore } from './state.ts';
 import { VirtualMachineHandlers } from './virtual-machines.ts';
 
-/**
- * The api-versions answered: the published examples' and those the installed
- * @azure/arm-compute (25.1.1) sends, read from its dist/esm/api/{galleries,virtualMachines}/operations.js.
- */
-export const supportedApiVersions: Record<string, readonly string[]> = {
-  galleries: ['2025-03-03', '2025-12-03'],
-  virtualmachines: ['2025-03-03', '2026-04-01'],
-};
-
 type Handler = (request: ArmRequest) => ArmAnswer | Promise<ArmAnswer>;
 
-/** Routes an ARM request (already authenticated and past any injected fault) to its handler. */
+/** Routes an ARM request (already authenticated, authorized and past any injected fault) to its handler. */
 export class ArmDispatcher {
-  private readonly core: ArmCore;
+  readonly core: ArmCore;
+  private readonly groups: ResourceGroupHandlers;
   private readonly routes: Record<string, Handler>;
 
-  constructor(store: StateStore, timing: ArmTiming) {
-    this.core = new ArmCore(store, timing);
+  constructor(store: StateStore, timing: ArmTiming, config: () => EmulatorConfig) {
+    this.core = new ArmCore(store, timing, config);
+    const groups = new ResourceGroupHandlers(this.core);
     const galleries = new GalleryHandlers(this.core);
     const versions = new ImageVersionHandlers(this.core, galleries);
-    const vms = new VirtualMachineHandlers(this.core, versions);
-    // Key: "<scope> <types> <item|list> <METHOD>"; scope is rg (resource group) or sub.
+    const disks = new AttachableHandlers(this.core, diskKind);
+    const nics = new AttachableHandlers(this.core, networkInterfaceKind);
+    const vms = new VirtualMachineHandlers(this.core, versions, { disks, nics });
+    this.groups = groups;
+    // Key: "<scope> <types> <item|list> <METHOD>"; scope is rg (in a resource group) or sub.
     this.routes = {
+      'sub resourcegroups list GET': (r) => groups.list(r),
+      'sub resourcegroups item GET': (r) => groups.get(r),
+      'sub resourcegroups item HEAD': (r) => groups.get(r),
+      'sub resourcegroups item PUT': (r) => groups.put(r),
+      'sub resourcegroups item DELETE': (r) => groups.delete(r),
+      'sub operationresults item GET': (r) => groups.operationResult(r),
       'sub galleries list GET': (r) => galleries.listGalleries(r),
       'rg galleries list GET': (r) => galleries.listGalleries(r),
       'rg galleries item GET': (r) => galleries.getGallery(r),
@@ -47,7 +53,16 @@ export class ArmDispatcher {
       'rg virtualmachines item GET': (r) => vms.get(r),
       'rg virtualmachines item PUT': (r) => vms.put(r),
       'rg virtualmachines item DELETE': (r) => vms.delete(r),
+      'sub disks list GET': (r) => disks.list(r),
+      'rg disks list GET': (r) => disks.list(r),
+      'rg disks item GET': (r) => disks.get(r),
+      'rg disks item DELETE': (r) => disks.delete(r),
+      'sub networkinterfaces list GET': (r) => nics.list(r),
+      'rg networkinterfaces list GET': (r) => nics.list(r),
+      'rg networkinterfaces item GET': (r) => nics.get(r),
+      'rg networkinterfaces item DELETE': (r) => nics.delete(r),
       'sub locations/capsoperations item GET': (r) => this.getOperation(r),
+      'sub locations/operations item GET': (r) => this.getOperation(r),
     };
   }
 
@@ -59,30 +74,15 @@ export class ArmDispatcher {
     if (!handler) {
       const known = Object.keys(this.routes).some((route) => route.startsWith(`${scope} ${path.types.join('/')} ${shape} `));
       if (known) throw new CloudError(405, 'MethodNotAllowed', `The method '${request.method}' is not allowed for this resource.`);
-      throw new CloudError(404, 'InvalidResourceType', `The resource type '${path.types.join('/')}' could not be found in the namespace 'Microsoft.Compute'.`);
+      throw new CloudError(404, 'InvalidResourceType', `The resource type '${path.types.join('/')}' could not be found in the namespace '${path.provider}'.`);
     }
-    if (path.types[0] !== 'locations') this.checkApiVersion(request);
+    const location = asObject(request.body).location;
+    checkApiVersion(path, request.query.get('api-version'), typeof location === 'string' ? location : undefined);
+    if (path.resourceGroup !== undefined) this.groups.require(request);
     return handler(request);
   }
 
-  private checkApiVersion(request: ArmRequest): void {
-    const apiVersion = request.query.get('api-version');
-    if (!apiVersion) {
-      throw new CloudError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
-    }
-    const family = request.path.types[0] ?? '';
-    const supported = supportedApiVersions[family] ?? [];
-    if (!supported.includes(apiVersion)) {
-      const location = typeof (request.body as { location?: unknown } | undefined)?.location === 'string' ? (request.body as { location: string }).location : 'global';
-      throw new CloudError(
-        400,
-        'NoRegisteredProviderFound',
-        `No registered resource provider found for location '${location}' and API version '${apiVersion}' for type '${family}'. The supported api-versions are '${supported.join(', ')}'.`,
-      );
-    }
-  }
-
-  /** `locations/{loc}/capsOperations/{id}`: the Azure-AsyncOperation and (with monitor=true) Location URLs. */
+  /** `locations/{loc}/capsOperations/{id}` (Compute) and `locations/{loc}/operations/{id}` (Network): the Azure-AsyncOperation and (with monitor=true) Location URLs. */
   private getOperation(request: ArmRequest): ArmAnswer {
     const id = nameAt(request, 1);
     const operation = this.core.state.operations[id];

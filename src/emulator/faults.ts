@@ -12,6 +12,8 @@ export interface Faults {
   authorizationFailures?: { requests: number };
   /** Added before every ARM answer. */
   latencyMs?: number;
+  /** The next `requests` ARM requests hang this long before they are handled (a client's timeout should fire first). */
+  hang?: { requests: number; seconds: number };
 }
 
 /** The progress at which a doomed replica fails: part-way, as real failures are. */
@@ -52,6 +54,11 @@ export function mergeFaults(current: Faults, update: unknown): Faults {
     if (value !== null && !isObject(value)) throw new Error(`${field} must be an object or null`);
     next[field] = value === null ? undefined : { requests: count(value.requests, `${field}.requests`) };
   }
+  if ('hang' in update) {
+    if (update.hang === null) delete next.hang;
+    else if (!isObject(update.hang)) throw new Error('hang must be an object or null');
+    else next.hang = { requests: count(update.hang.requests, 'hang.requests'), seconds: count(update.hang.seconds, 'hang.seconds') };
+  }
   if ('latencyMs' in update) {
     if (update.latencyMs === null) delete next.latencyMs;
     else next.latencyMs = count(update.latencyMs, 'latencyMs');
@@ -65,6 +72,13 @@ export function takeRegionFailure(faults: Faults, region: string): number | unde
   if (!entry) return undefined;
   entry.times -= 1;
   return failAtProgress;
+}
+
+/** Consumes one hang, if one is set; returns how long the request hangs. */
+export function takeHang(faults: Faults): number | undefined {
+  if (!faults.hang || faults.hang.requests <= 0) return undefined;
+  faults.hang.requests -= 1;
+  return faults.hang.seconds * 1000;
 }
 
 export type InjectedAnswer = { kind: 'throttle'; retryAfterSeconds: number } | { kind: 'serverError' } | { kind: 'authorizationFailure' } | undefined;

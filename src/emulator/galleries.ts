@@ -82,7 +82,7 @@ export class GalleryHandlers {
     const name = nameAt(request, 0);
     if (!galleryNamePattern.test(name)) throw invalidParameter(`The gallery name '${name}' is not valid.`, 'galleryName');
     const body = asObject(request.body);
-    const location = this.core.location(body, 'Microsoft.Compute/galleries');
+    const location = this.core.location(body, 'Microsoft.Compute/galleries', subscriptionOf(request));
     const key = this.core.key(request.path);
     const properties = without(asObject(body.properties), ['provisioningState', 'identifier', 'sharingStatus']);
     const existing = this.core.live(this.core.state.galleries, key, request.now);
@@ -144,7 +144,7 @@ export class GalleryHandlers {
     const name = nameAt(request, 1);
     if (!imageNamePattern.test(name)) throw invalidParameter(`The gallery image name '${name}' is not valid.`, 'galleryImageName');
     const body = asObject(request.body);
-    const location = this.core.location(body, 'Microsoft.Compute/galleries/images');
+    const location = this.core.location(body, 'Microsoft.Compute/galleries/images', subscriptionOf(request));
     const properties = without(asObject(body.properties), ['provisioningState']);
     validateImageProperties(properties);
     const key = this.core.key(request.path);

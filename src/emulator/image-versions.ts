@@ -1,4 +1,4 @@
-import { isKnownRegion, normalizeRegion, regionDisplayName } from '../azure/regions.ts';
+import { normalizeRegion, regionDisplayName } from '../azure/regions.ts';
 import { asObject, asTags, nameAt, resourceGroupOf, without, type ArmAnswer, type ArmCore, type ArmRequest, type Json } from './arm.ts';
 import { CloudError, invalidParameter, propertyChangeNotAllowed, resourceNotFound } from './cloud-error.ts';
 import type { GalleryHandlers } from './galleries.ts';
@@ -112,13 +112,13 @@ export class ImageVersionHandlers {
       throw invalidParameter(`The gallery image version name '${name}' is invalid. It must be in the format 'Major.Minor.Patch'.`, 'galleryImageVersionName');
     }
     const body = asObject(request.body);
-    const location = this.core.location(body, 'Microsoft.Compute/galleries/images/versions');
+    const location = this.core.location(body, 'Microsoft.Compute/galleries/images/versions', request.path.subscriptionId);
     const properties = asObject(body.properties);
     const source = asObject(asObject(properties.storageProfile).source);
     if (typeof source.virtualMachineId !== 'string' && typeof source.id !== 'string') {
       throw invalidParameter("Required parameter 'storageProfile.source' is missing (null).", 'galleryImageVersion.properties.storageProfile.source');
     }
-    const publishingProfile = normalizePublishingProfile(asObject(properties.publishingProfile), location);
+    const publishingProfile = normalizePublishingProfile(asObject(properties.publishingProfile), location, this.regionCheck(request));
     const key = this.core.key(request.path);
     const existing = this.settled(key, request.now);
     if (existing) {
@@ -178,7 +178,11 @@ export class ImageVersionHandlers {
     }
     if (body.tags !== undefined) version.tags = asTags(body.tags);
     if (properties.publishingProfile !== undefined) {
-      const publishingProfile = normalizePublishingProfile({ ...asObject(version.properties.publishingProfile), ...asObject(properties.publishingProfile) }, version.location);
+      const publishingProfile = normalizePublishingProfile(
+        { ...asObject(version.properties.publishingProfile), ...asObject(properties.publishingProfile) },
+        version.location,
+        this.regionCheck(request),
+      );
       version.properties = { ...version.properties, publishingProfile };
       this.retarget(version, publishingProfile, request.now);
     }
@@ -216,6 +220,11 @@ export class ImageVersionHandlers {
       .filter((version) => asObject(version.properties.publishingProfile).excludeFromLatest !== true && replicatedHere(version))
       .sort((a, b) => compareVersions(b.name, a.name));
     return candidates[0] ? { version: candidates[0], image } : undefined;
+  }
+
+  /** Target regions are refused as a resource's location is: unknown, or not enabled for the subscription. */
+  private regionCheck(request: ArmRequest): (region: string, target: string) => void {
+    return (region, target) => this.core.assertRegion(region, request.path.subscriptionId, 'Microsoft.Compute/galleries/images/versions', target);
   }
 
   private retarget(version: StoredImageVersion, publishingProfile: Json, queuedAt: number): void {
@@ -264,8 +273,8 @@ function safetyProfile(properties: Json): Json {
   };
 }
 
-/** Fills ARM's defaults, answers with display names, refuses duplicates and unknown regions. */
-export function normalizePublishingProfile(given: Json, location: string): Json {
+/** Fills ARM's defaults, answers with display names, refuses duplicates and regions `checkRegion` refuses. */
+export function normalizePublishingProfile(given: Json, location: string, checkRegion: (region: string, target: string) => void): Json {
   const replicaCount = typeof given.replicaCount === 'number' ? given.replicaCount : 1;
   const storageAccountType = typeof given.storageAccountType === 'string' ? given.storageAccountType : 'Standard_LRS';
   const excludeFromLatest = given.excludeFromLatest === true;
@@ -273,9 +282,10 @@ export function normalizePublishingProfile(given: Json, location: string): Json 
   const seen = new Set<string>();
   const targetRegions = requested.map((entry, index) => {
     const region = asObject(entry);
-    if (typeof region.name !== 'string' || !isKnownRegion(region.name)) {
+    if (typeof region.name !== 'string' || region.name === '') {
       throw invalidParameter(`The region '${String(region.name)}' in target regions is not a valid region.`, `${targetRegionsField}[${index}].name`);
     }
+    checkRegion(region.name, `${targetRegionsField}[${index}].name`);
     const normalized = normalizeRegion(region.name);
     if (seen.has(normalized)) throw invalidParameter('Duplicate regions are not allowed in target publishing regions.', targetRegionsField);
     seen.add(normalized);

@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { StoredConfig } from './config.ts';
 import type { Faults } from './faults.ts';
 import type { Replica } from './replication.ts';
 
@@ -33,6 +34,22 @@ export interface StoredVirtualMachine extends StoredResource {
   osType: 'Windows' | 'Linux';
   osDiskSizeGiB: number;
   dataDisks: { lun: number; sizeGiB: number }[];
+  /** The disks and NICs made with the VM (or attached to it), and whether its delete takes them along. */
+  attached?: { table: 'disks' | 'networkInterfaces'; key: string; deleteWithVm: boolean }[];
+}
+
+export interface StoredResourceGroup {
+  name: string;
+  location: string;
+  tags: Record<string, string>;
+  /** A delete under way: the group and everything in it go when it ends. */
+  deletingUntil?: number;
+}
+
+/** A managed disk or a NIC: made with a VM, used by it while the VM exists (`usedBy`), left or deleted after. */
+export interface StoredAttachable extends StoredResource {
+  /** The VM that uses it: its key, and its id as ARM shows it. */
+  usedBy?: { key: string; id: string };
 }
 
 export interface StoredOperation {
@@ -45,16 +62,24 @@ export interface StoredOperation {
 }
 
 export interface EmulatorState {
+  resourceGroups: Record<string, StoredResourceGroup>;
   galleries: Record<string, StoredResource>;
   images: Record<string, StoredResource>;
   versions: Record<string, StoredImageVersion>;
   virtualMachines: Record<string, StoredVirtualMachine>;
+  disks: Record<string, StoredAttachable>;
+  networkInterfaces: Record<string, StoredAttachable>;
   operations: Record<string, StoredOperation>;
   faults: Faults;
+  /** The configuration in force, with changes made through the admin endpoint (seeds and faults are applied, not kept here). */
+  config?: StoredConfig;
 }
 
+/** The tables of resources that live in resource groups. */
+export const resourceTables = ['galleries', 'images', 'versions', 'virtualMachines', 'disks', 'networkInterfaces'] as const satisfies readonly (keyof EmulatorState)[];
+
 export function emptyState(): EmulatorState {
-  return { galleries: {}, images: {}, versions: {}, virtualMachines: {}, operations: {}, faults: { regionFailures: [] } };
+  return { resourceGroups: {}, galleries: {}, images: {}, versions: {}, virtualMachines: {}, disks: {}, networkInterfaces: {}, operations: {}, faults: { regionFailures: [] } };
 }
 
 /**

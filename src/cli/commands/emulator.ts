@@ -12,22 +12,28 @@ interface EmulatorCommandOptions {
   state: string;
   replicationSeconds: number;
   operationSeconds: number;
+  config?: string;
   faults?: string;
+}
+
+async function readDocument(file: string | undefined): Promise<unknown> {
+  return file ? loadYaml(await readFile(file, 'utf8')) : undefined;
 }
 
 export function registerEmulatorCommand(program: Command): void {
   program
     .command('emulator')
-    .description('run the ARM emulator (Microsoft.Compute galleries and VMs over HTTPS) until Ctrl-C')
+    .description('run the ARM emulator (galleries, VMs, disks, NICs, resource groups and an Entra token endpoint over HTTPS) until Ctrl-C')
     .option('--port <n>', 'port to listen on (0 = any free port)', port, 0)
-    .option('--host <address>', 'address to listen on; it accepts any token, so keep it private', '127.0.0.1')
+    .option('--host <address>', 'address to listen on; its default principal needs only a well-known token, so keep it private', '127.0.0.1')
     .requiredOption('--state <file>', 'JSON file the state is kept in; the CA certificate is written next to it')
     .option('--replication-seconds <s>', 'time one region takes to replicate', seconds, 60)
     .option('--operation-seconds <s>', 'time a create, update or delete stays in progress', seconds, 2)
+    .option('--config <file>', 'principals, region access, token buckets, seeds and faults (JSON or YAML; docs/emulator.md); replaces the stored config')
     .option('--faults <file>', 'faults to inject at start (JSON or YAML, as POST /_emulator/faults takes)')
     .action(async (options: EmulatorCommandOptions) => {
       const log = createLogger();
-      const faults = options.faults ? loadYaml(await readFile(options.faults, 'utf8')) : undefined;
+      const [config, faults] = await Promise.all([readDocument(options.config), readDocument(options.faults)]);
       const { startEmulator } = await import('../../emulator/index.ts');
       const emulator = await startEmulator({
         port: options.port,
@@ -35,6 +41,7 @@ export function registerEmulatorCommand(program: Command): void {
         stateFile: resolve(options.state),
         replicationSeconds: options.replicationSeconds,
         operationSeconds: options.operationSeconds,
+        ...(config === undefined ? {} : { config }),
         ...(faults === undefined ? {} : { faults }),
         log,
       });

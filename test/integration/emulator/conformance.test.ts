@@ -8,6 +8,7 @@ import { raw, subscriptionId } from './helpers.ts';
 
 const fixtures = new URL('../../fixtures/azure-rest-api-specs/', import.meta.url);
 const apiVersion = '2025-03-03';
+const vmApiVersion = '2024-11-01';
 const resourceGroup = 'myResourceGroup';
 const base = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute`;
 
@@ -66,8 +67,10 @@ describe('ARM emulator conformance with the published GalleryRP examples', funct
     .filter((file) => file.endsWith('.json'))
     .sort();
 
-  const put = (path: string, body: unknown) => raw(emulator, 'PUT', `${base}${path}?api-version=${apiVersion}`, body);
-  const get = (path: string, query = '') => raw(emulator, 'GET', `${base}${path}?api-version=${apiVersion}${query}`);
+  // The examples are GalleryRP's; the source VM is Compute's, with an api-version of its own.
+  const versionFor = (path: string) => (path.startsWith('/virtualMachines') ? vmApiVersion : apiVersion);
+  const put = (path: string, body: unknown) => raw(emulator, 'PUT', `${base}${path}?api-version=${versionFor(path)}`, body);
+  const get = (path: string, query = '') => raw(emulator, 'GET', `${base}${path}?api-version=${versionFor(path)}${query}`);
 
   async function settled(path: string): Promise<void> {
     for (;;) {
@@ -175,5 +178,112 @@ describe('ARM emulator conformance with the published GalleryRP examples', funct
     const answer = await raw(emulator, 'GET', `${base}/galleries/myGalleryName?api-version=2019-01-01`);
     expect(answer.status).to.equal(400);
     expect(answer.body).to.have.nested.property('error.code', 'NoRegisteredProviderFound');
+  });
+});
+
+// Clients pinned to older SDKs, the Azure CLI and Terraform send other api-versions than ours: three
+// published ones per type (src/emulator/data/api-versions.json), over plain HTTPS.
+describe('ARM emulator answers published api-versions old and new, on the wire', function () {
+  let emulator: RunningEmulator;
+  const group = `/subscriptions/${subscriptionId}/resourceGroups/wire-rg`;
+  const compute = `${group}/providers/Microsoft.Compute`;
+  const versions = {
+    resourceGroups: ['2019-05-10', '2021-04-01', '2025-04-01'],
+    galleries: ['2019-12-01', '2022-03-03', '2025-12-03'],
+    virtualMachines: ['2021-03-01', '2024-11-01', '2026-04-01'],
+    disks: ['2020-12-01', '2023-04-02', '2026-03-02'],
+    networkInterfaces: ['2020-11-01', '2023-09-01', '2025-05-01'],
+  };
+
+  before(async () => {
+    emulator = await startEmulator({ replicationSeconds: 0, operationSeconds: 0 });
+  });
+  after(async () => emulator?.stop());
+
+  async function ok(method: string, path: string, apiVersion: string, body?: unknown, status = [200, 201, 202]): Promise<Record<string, unknown>> {
+    const answer = await raw(emulator, method, `${path}${path.includes('?') ? '&' : '?'}api-version=${apiVersion}`, body);
+    expect(status, `${method} ${path} (${apiVersion}): ${JSON.stringify(answer.body)}`).to.include(answer.status);
+    return (answer.body ?? {}) as Record<string, unknown>;
+  }
+
+  it('resource groups, galleries, image definitions and versions', async () => {
+    for (const [index, version] of versions.resourceGroups.entries()) {
+      const created = await ok('PUT', `/subscriptions/${subscriptionId}/resourcegroups/wire-rg-${index}`, version, { location: 'westeurope' });
+      expect(created).to.include({ name: `wire-rg-${index}`, type: 'Microsoft.Resources/resourceGroups' });
+    }
+    await ok('PUT', group.replace('resourceGroups', 'resourcegroups'), versions.resourceGroups[2]!, { location: 'westeurope' });
+    const vm = `${compute}/virtualMachines/source`;
+    await ok('PUT', vm, versions.virtualMachines[2]!, {
+      location: 'westeurope',
+      properties: {
+        hardwareProfile: { vmSize: 'Standard_D2s_v5' },
+        storageProfile: { imageReference: { publisher: 'canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' } },
+        osProfile: { computerName: 'source', adminUsername: 'labadmin', adminPassword: 'not-a-real-secret-1A!' },
+      },
+    });
+    for (const [index, version] of versions.galleries.entries()) {
+      const gallery = `${compute}/galleries/wire${index}`;
+      expect(await ok('PUT', gallery, version, { location: 'westeurope', properties: {} })).to.have.nested.property('properties.provisioningState');
+      const image = `${gallery}/images/linux`;
+      await ok('PUT', image, version, { location: 'westeurope', properties: { osType: 'Linux', osState: 'Generalized', identifier: { publisher: 'p', offer: 'o', sku: 's' } } });
+      await ok('PUT', `${image}/versions/1.0.0`, version, {
+        location: 'westeurope',
+        properties: { publishingProfile: { targetRegions: [{ name: 'westeurope' }] }, storageProfile: { source: { virtualMachineId: vm } } },
+      });
+      const got = await ok('GET', `${image}/versions/1.0.0?$expand=ReplicationStatus`, version);
+      expect(got).to.have.nested.property('properties.replicationStatus.aggregatedState');
+    }
+    const listed = await ok('GET', `/subscriptions/${subscriptionId}/providers/Microsoft.Compute/galleries`, versions.galleries[0]!);
+    expect((listed.value as unknown[]).length).to.equal(3);
+  });
+
+  it('VMs, and the disks and NICs they make', async () => {
+    for (const [index, version] of versions.virtualMachines.entries()) {
+      const vm = await ok('PUT', `${compute}/virtualMachines/vm${index}`, version, {
+        location: 'westeurope',
+        properties: {
+          hardwareProfile: { vmSize: 'Standard_D2s_v5' },
+          storageProfile: {
+            imageReference: { publisher: 'canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' },
+            dataDisks: [{ lun: 0, createOption: 'Empty', diskSizeGB: 64 }],
+          },
+          osProfile: { computerName: `vm${index}`, adminUsername: 'labadmin', adminPassword: 'not-a-real-secret-1A!' },
+          networkProfile: {
+            networkApiVersion: '2020-11-01',
+            networkInterfaceConfigurations: [{ name: `vm${index}-nic`, properties: { primary: true, ipConfigurations: [{ name: 'ip', properties: { subnet: { id: `${group}/providers/Microsoft.Network/virtualNetworks/v/subnets/s` } } }] } }],
+          },
+        },
+      });
+      expect(vm).to.have.nested.property('properties.storageProfile.osDisk.managedDisk.id');
+      expect(vm).to.have.nested.property('properties.networkProfile.networkInterfaces[0].id');
+    }
+    for (const version of versions.disks) {
+      const listed = await ok('GET', `${compute}/disks`, version);
+      // Each VM's OS disk and empty data disk, and the source VM's OS disk from the test before.
+      const states = (listed.value as { properties: { diskState: string } }[]).map((disk) => disk.properties.diskState);
+      expect(states).to.have.length(7);
+      expect(new Set(states)).to.deep.equal(new Set(['Attached']));
+      const bySubscription = await ok('GET', `/subscriptions/${subscriptionId}/providers/Microsoft.Compute/disks`, version);
+      expect((bySubscription.value as unknown[]).length).to.be.at.least(6);
+    }
+    for (const version of versions.networkInterfaces) {
+      const nic = await ok('GET', `${group}/providers/Microsoft.Network/networkInterfaces/vm0-nic`, version);
+      expect(nic).to.have.nested.property('properties.virtualMachine.id');
+      const listed = await ok('GET', `/subscriptions/${subscriptionId}/providers/Microsoft.Network/networkInterfaces`, version);
+      expect((listed.value as unknown[]).length).to.be.at.least(3);
+    }
+    for (const [index, version] of versions.virtualMachines.entries()) {
+      const deleted = await raw(emulator, 'DELETE', `${compute}/virtualMachines/vm${index}?api-version=${version}`);
+      expect(deleted.status).to.equal(202);
+      expect(deleted.headers).to.include.keys('location', 'azure-asyncoperation');
+    }
+  });
+
+  it('refuses versions that were never published, whatever the type', async () => {
+    for (const path of [`${compute}/disks`, `${group}/providers/Microsoft.Network/networkInterfaces`, `${compute}/virtualMachines`, `/subscriptions/${subscriptionId}/resourcegroups`]) {
+      const answer = await raw(emulator, 'GET', `${path}?api-version=2024-11-02`);
+      expect(answer.status, path).to.equal(400);
+      expect(answer.body).to.have.nested.property('error.code', 'NoRegisteredProviderFound');
+    }
   });
 });

@@ -2,7 +2,7 @@ import { request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { createGalleryPort, simulatedCredential, type GalleryPort, type OperationHandle, type OperationStatus } from '../../../src/azure/index.ts';
-import type { RequestCounts } from '../../../src/emulator/index.ts';
+import { defaultToken, type RequestCounts } from '../../../src/emulator/index.ts';
 import { eventually as waitFor } from '../eventually.ts';
 
 export const subscriptionId = '00000000-0000-0000-0000-0000000000aa';
@@ -18,8 +18,8 @@ export interface RawAnswer {
   body: unknown;
 }
 
-/** A plain HTTPS request to the emulator, trusting its CA only. */
-export function raw(target: Target, method: string, path: string, body?: unknown): Promise<RawAnswer> {
+/** A plain HTTPS request to the emulator, trusting its CA only, with the default principal's token unless told otherwise. */
+export function raw(target: Target, method: string, path: string, body?: unknown, token = defaultToken): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
@@ -27,7 +27,7 @@ export function raw(target: Target, method: string, path: string, body?: unknown
       {
         method,
         ca: target.caPem,
-        headers: { authorization: 'Bearer test', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+        headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
       },
       (res) => {
         const chunks: Buffer[] = [];

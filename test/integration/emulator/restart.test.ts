@@ -4,8 +4,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ClientSecretCredential } from '@azure/identity';
 import type { OperationHandle } from '../../../src/azure/index.ts';
-import { eventually, portFor, untilDone, type Target } from './helpers.ts';
+import { eventually, portFor, raw, subscriptionId, untilDone, type Target } from './helpers.ts';
+import { collect, marketplaceUbuntu, sdkFor } from './sdk.ts';
 
 const script = new URL('./fixtures/emulator-process.ts', import.meta.url).pathname;
 
@@ -91,5 +93,42 @@ describe('ARM emulator killed and restarted from its state file', function () {
     );
     expect(resumed!.replication!.regions.map((region) => region.state)).to.deep.equal(['Completed', 'Completed']);
     expect((await secondPort.listImageVersions(image)).map((version) => version.name)).to.deep.equal(['1.0.0', '1.0.1']);
+  });
+
+  it('keeps resource groups, disks and NICs, principals added through the admin endpoint, and the tokens it issued', async () => {
+    const stateFile = join(directory, 'access-state.json');
+    await kill(child);
+    child = await spawnEmulator(stateFile, 0, 0);
+    const tenantId = '7a8b9c0d-1111-2222-3333-444455556666';
+    const clientId = '0c1d2e3f-aaaa-bbbb-cccc-ddddeeeeffff';
+    const added = await raw(child.target, 'POST', '/_emulator/config', {
+      principals: [{ name: 'lab-sp', tenantId, clientId, clientSecret: 's3cret', roles: [{ scope: `/subscriptions/${subscriptionId}/resourceGroups/kept-rg`, access: 'write' }] }],
+    });
+    expect(added.status, JSON.stringify(added.body)).to.equal(200);
+    const credential = new ClientSecretCredential(tenantId, clientId, 's3cret', { authorityHost: child.target.url, disableInstanceDiscovery: true, tlsOptions: { ca: child.target.caPem } });
+    const sdk = sdkFor(child.target, credential);
+    await sdk.compute.virtualMachines.createOrUpdate(
+      'kept-rg',
+      'vm',
+      {
+        location: 'westeurope',
+        hardwareProfile: { vmSize: 'Standard_B2s' },
+        storageProfile: { imageReference: marketplaceUbuntu },
+        osProfile: { computerName: 'vm', adminUsername: 'labadmin', adminPassword: 'Secret-Passw0rd!' },
+        networkProfile: { networkApiVersion: '2020-11-01', networkInterfaceConfigurations: [{ name: 'vm-nic', primary: true, ipConfigurations: [{ name: 'ip' }] }] },
+      },
+      { updateIntervalInMs: 10 },
+    );
+    await sdk.compute.virtualMachines.delete('kept-rg', 'vm', { updateIntervalInMs: 10 });
+
+    await kill(child);
+    child = await spawnEmulator(stateFile, child.target.port, 0);
+    // The same credential object: its cached token was issued before the restart.
+    const after = sdkFor(child.target, credential);
+    expect((await collect(after.compute.disks.listByResourceGroup('kept-rg'))).map((disk) => disk.diskState)).to.deep.equal(['Unattached']);
+    const nics = await after.send('GET', `/subscriptions/${subscriptionId}/resourceGroups/kept-rg/providers/Microsoft.Network/networkInterfaces?api-version=2024-05-01`);
+    expect((nics.json as { value: { name: string }[] }).value.map((nic) => nic.name)).to.deep.equal(['vm-nic']);
+    const groups = await raw(child.target, 'GET', `/subscriptions/${subscriptionId}/resourcegroups?api-version=2025-04-01`);
+    expect((groups.body as { value: { name: string }[] }).value.map((group) => group.name)).to.deep.equal(['kept-rg']);
   });
 });

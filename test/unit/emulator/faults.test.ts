@@ -32,10 +32,11 @@ describe('emulator faults', () => {
 
   it('parses ARM paths case-insensitively and names routes without names', () => {
     const path = parseResourcePath('/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/Images/i/Versions/1.0.0');
-    expect(path).to.deep.equal({ subscriptionId: 's', resourceGroup: 'rg', types: ['galleries', 'images', 'versions'], names: ['g', 'i', '1.0.0'] });
+    expect(path).to.deep.equal({ subscriptionId: 's', resourceGroup: 'rg', provider: 'microsoft.compute', types: ['galleries', 'images', 'versions'], names: ['g', 'i', '1.0.0'] });
     expect(routeName('PUT', path)).to.equal('PUT resourceGroups/{}/galleries/{}/images/{}/versions/{}');
     const list = parseResourcePath('/subscriptions/s/providers/Microsoft.Compute/galleries');
     expect(routeName('GET', list)).to.equal('GET galleries');
-    expect(parseResourcePath('/subscriptions/s/providers/Microsoft.Network/x')).to.equal(undefined);
+    expect(parseResourcePath('/subscriptions/s/resourcegroups/rg')).to.deep.equal({ subscriptionId: 's', provider: 'microsoft.resources', types: ['resourcegroups'], names: ['rg'] });
+    expect(parseResourcePath('/subscriptions/s/providers/Microsoft.Storage/storageAccounts')).to.equal(undefined);
   });
 });

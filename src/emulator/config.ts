@@ -1,0 +1,220 @@
+// The emulator's configuration: who may call it (principals and their role assignments), which
+// regions each subscription may use, ARM's token buckets, resource groups and other resources that
+// exist at start (seeds), and faults. One document, JSON or YAML, for `--config FILE`,
+// `startEmulator({config})` and `POST /_emulator/config`.
+import { createHash } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const RoleAssignment = Type.Object(
+  {
+    /** `/` (everything), `/subscriptions/{id}` or `/subscriptions/{id}/resourceGroups/{name}`. */
+    scope: Type.String({ pattern: '^/(subscriptions/[^/]+(/resourceGroups/[^/]+)?)?$' }),
+    /** `read`: GET only (Reader); `write`: every method (Contributor). */
+    access: Type.Union([Type.Literal('read'), Type.Literal('write')]),
+  },
+  { additionalProperties: false },
+);
+
+const Principal = Type.Object(
+  {
+    /** Shown as the client in AuthorizationFailed, as ARM shows a service principal's app id or a user's UPN. */
+    name: Type.String({ minLength: 1 }),
+    /** Default: a GUID derived from the name, stable across restarts. */
+    objectId: Type.Optional(Type.String()),
+    /** Default: the config's tenantId. */
+    tenantId: Type.Optional(Type.String()),
+    /** App (client) id for the token endpoint: with `clientSecret` or `certificate`, a client-credentials request gets a token of this principal. */
+    clientId: Type.Optional(Type.String()),
+    clientSecret: Type.Optional(Type.String()),
+    /** PEM certificate whose key signs client assertions (`ClientCertificateCredential`). */
+    certificate: Type.Optional(Type.String()),
+    /** Bearer tokens accepted as they are, without the token endpoint. */
+    tokens: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    roles: Type.Optional(Type.Array(RoleAssignment)),
+  },
+  { additionalProperties: false },
+);
+
+const Subscription = Type.Object(
+  {
+    /** Restricted-access and coming-soon regions this subscription may use; `*` for all of them. Default: none. */
+    regions: Type.Optional(Type.Array(Type.String())),
+    /** Every resource group exists (and is made on first use), as if each had been created. Default: false. */
+    implicitResourceGroups: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const Bucket = Type.Object({ size: Type.Number({ minimum: 1 }), refillPerSecond: Type.Number({ minimum: 0 }) }, { additionalProperties: false });
+
+const Buckets = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true }),
+    /** Multiplies sizes and refill rates (e.g. 0.1 for a test that wants to be throttled sooner). */
+    scale: Type.Number({ exclusiveMinimum: 0, default: 1 }),
+    reads: Type.Optional(Bucket),
+    writes: Type.Optional(Bucket),
+    deletes: Type.Optional(Bucket),
+    /** The subscription-wide bucket of an operation type is this many times the per-principal one. */
+    subscriptionMultiplier: Type.Number({ minimum: 1, default: 15 }),
+  },
+  { additionalProperties: false },
+);
+
+/** A resource that exists at start: its ARM id and the PUT body that would create it. */
+const Seed = Type.Object({ id: Type.String({ pattern: '^/subscriptions/' }), body: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false });
+
+const ConfigDocument = Type.Object(
+  {
+    tenantId: Type.Optional(Type.String()),
+    principals: Type.Optional(Type.Array(Principal)),
+    /** Keyed by subscription id; `*` applies to every subscription not listed. */
+    subscriptions: Type.Optional(Type.Record(Type.String(), Subscription)),
+    buckets: Type.Optional(Buckets),
+    seeds: Type.Optional(Type.Array(Seed)),
+    /** As `POST /_emulator/faults` takes them. */
+    faults: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+export type RoleAssignment = Static<typeof RoleAssignment>;
+export type PrincipalConfig = Static<typeof Principal> & { objectId: string; tenantId: string; tokens: string[]; roles: RoleAssignment[] };
+export type SubscriptionConfig = Required<Static<typeof Subscription>>;
+export type BucketConfig = Static<typeof Bucket>;
+export type BucketsConfig = Static<typeof Buckets> & { reads: BucketConfig; writes: BucketConfig; deletes: BucketConfig };
+export type Seed = Static<typeof Seed>;
+type ConfigDocument = Static<typeof ConfigDocument>;
+
+export interface EmulatorConfig {
+  tenantId: string;
+  principals: PrincipalConfig[];
+  subscriptions: Record<string, Static<typeof Subscription>>;
+  buckets: BucketsConfig;
+  seeds: Seed[];
+  faults?: unknown;
+}
+
+/** The tenant of principals that name none. */
+export const defaultTenantId = '00000000-0000-0000-0000-00000000e1e1';
+
+/** The fixed token of `simulatedCredential()` (src/azure/credentials.ts): the default principal's. */
+export const defaultToken = 'labimages-emulator';
+
+/** ARM's token buckets since 2024 (learn.microsoft.com, "Request limits and throttling"). */
+export const armBuckets = {
+  reads: { size: 250, refillPerSecond: 25 },
+  writes: { size: 200, refillPerSecond: 10 },
+  deletes: { size: 200, refillPerSecond: 10 },
+} as const;
+
+/**
+ * Without a config: today's zero-setup experience. One principal (the static token the operator
+ * sends for Simulated accounts) may do everything, every subscription may use every region and
+ * has every resource group; ARM's buckets are on, at ARM's sizes.
+ */
+export function defaultConfigDocument(): unknown {
+  return {
+    principals: [{ name: 'labimages-emulator', tokens: [defaultToken], roles: [{ scope: '/', access: 'write' }] }],
+    subscriptions: { '*': { regions: ['*'], implicitResourceGroups: true } },
+  };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** A GUID derived from a name: principals keep their object id across restarts without one being written down. */
+function derivedGuid(name: string): string {
+  const hex = createHash('sha256').update(`labimages-emulator/${name}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+function validated(document: unknown): ConfigDocument {
+  const withDefaults = Value.Default(ConfigDocument, structuredClone(document ?? {}));
+  const [error] = Value.Errors(ConfigDocument, withDefaults);
+  if (error) throw new ConfigError(`emulator config${error.path.replaceAll('/', '.')}: ${error.message}`);
+  return withDefaults as ConfigDocument;
+}
+
+function completePrincipal(principal: Static<typeof Principal>, tenantId: string): PrincipalConfig {
+  return {
+    ...principal,
+    objectId: principal.objectId ?? derivedGuid(principal.name),
+    tenantId: principal.tenantId ?? tenantId,
+    tokens: principal.tokens ?? [],
+    roles: principal.roles ?? [],
+  };
+}
+
+function completeBuckets(buckets: Static<typeof Buckets> | undefined): BucketsConfig {
+  const given = buckets ?? (Value.Default(Buckets, {}) as Static<typeof Buckets>);
+  return { ...given, reads: given.reads ?? armBuckets.reads, writes: given.writes ?? armBuckets.writes, deletes: given.deletes ?? armBuckets.deletes };
+}
+
+/** Reads a config document (already parsed from JSON or YAML); refuses what it cannot use, naming the field. */
+export function parseConfig(document: unknown): EmulatorConfig {
+  const config = validated(document);
+  const tenantId = config.tenantId ?? defaultTenantId;
+  const principals = (config.principals ?? []).map((principal) => completePrincipal(principal, tenantId));
+  const names = new Set<string>();
+  for (const principal of principals) {
+    if (names.has(principal.name)) throw new ConfigError(`emulator config.principals: the name ${principal.name} is used twice`);
+    names.add(principal.name);
+  }
+  return {
+    tenantId,
+    principals,
+    subscriptions: config.subscriptions ?? {},
+    buckets: completeBuckets(config.buckets),
+    seeds: config.seeds ?? [],
+    ...(config.faults === undefined ? {} : { faults: config.faults }),
+  };
+}
+
+/**
+ * Applies an update (`POST /_emulator/config`): principals are replaced by name or added,
+ * subscriptions by id, buckets and the tenant replaced when given; seeds and faults are the
+ * caller's to apply.
+ */
+export function mergeConfig(current: EmulatorConfig, document: unknown): EmulatorConfig {
+  const update = validated(document);
+  const tenantId = update.tenantId ?? current.tenantId;
+  const updated = (update.principals ?? []).map((principal) => completePrincipal(principal, tenantId));
+  const kept = current.principals.filter((principal) => !updated.some((next) => next.name === principal.name));
+  return {
+    tenantId,
+    principals: [...kept, ...updated],
+    subscriptions: { ...current.subscriptions, ...update.subscriptions },
+    buckets: update.buckets ? completeBuckets(update.buckets) : current.buckets,
+    seeds: update.seeds ?? [],
+    ...(update.faults === undefined ? {} : { faults: update.faults }),
+  };
+}
+
+/** The settings of a subscription: its own entry, else the `*` entry, else nothing enabled. */
+export function subscriptionConfig(config: EmulatorConfig, subscriptionId: string): SubscriptionConfig {
+  const key = Object.keys(config.subscriptions).find((id) => id.toLowerCase() === subscriptionId.toLowerCase());
+  const entry = (key ? config.subscriptions[key] : config.subscriptions['*']) ?? {};
+  return { regions: entry.regions ?? [], implicitResourceGroups: entry.implicitResourceGroups ?? false };
+}
+
+/** What `GET /_emulator/config` shows: secrets and tokens left out. */
+export function redactedConfig(config: EmulatorConfig): unknown {
+  return {
+    ...config,
+    principals: config.principals.map(({ clientSecret, tokens, ...principal }) => ({
+      ...principal,
+      ...(clientSecret === undefined ? {} : { clientSecret: '(set)' }),
+      tokens: tokens.map(() => '(set)'),
+    })),
+  };
+}
+
+/** What the state file keeps of a config: seeds and faults are applied, not kept. */
+export type StoredConfig = Omit<EmulatorConfig, 'seeds' | 'faults'>;
+
+export function storedPart(config: EmulatorConfig): StoredConfig {
+  return { tenantId: config.tenantId, principals: config.principals, subscriptions: config.subscriptions, buckets: config.buckets };
+}
