@@ -1,20 +1,12 @@
 // The image catalogue of an attached gallery (GalleryAttachment status.images): every image
 // definition, exported or uploaded outside any lab, with its latest version and where that version
 // has finished replicating.
-import { HYPERV_GENERATIONS, OS_STATES, OS_TYPES, type GalleryAttachmentSpec, type GalleryImageStatus, type ImageExport } from '../api/index.ts';
-import type { GalleryPort, GalleryRef, ImageObservation, ImageVersionObservation } from '../azure/index.ts';
-import { highestVersion } from './imageexport-version.ts';
+import { HYPERV_GENERATIONS, OS_STATES, OS_TYPES, type GalleryAttachmentSpec, type GalleryImageStatus, type ImageExport } from '../../api/index.ts';
+import { latestVersion, type GalleryPort, type GalleryRef, type ImageObservation, type ImageVersionObservation } from '../../azure/index.ts';
 
 /** Whether lab creators may use an image: its override, else `images.enableNew` (default true). */
 export function isImageEnabled(name: string, images: GalleryAttachmentSpec['images']): boolean {
   return images?.overrides?.find((o) => o.name === name)?.enabled ?? images?.enableNew ?? true;
-}
-
-/** Azure's "latest": the highest version not excluded from latest, leaving out failed ones. */
-export function latestVersion(versions: readonly ImageVersionObservation[]): ImageVersionObservation | undefined {
-  const candidates = versions.filter((v) => !v.excludeFromLatest && v.provisioningState !== 'Failed');
-  const name = highestVersion(candidates.map((v) => v.name));
-  return candidates.find((v) => v.name === name);
 }
 
 /** Regions where a version's replica is Completed, normalized and sorted. */

@@ -1,10 +1,10 @@
 import type { Registry } from 'prom-client';
-import type { PriceTable } from '../pricing/price-table.ts';
-import type { AccountConnector } from './account-connector.ts';
+import type { PriceTable } from '../../pricing/price-table.ts';
+import type { Connector } from './deps.ts';
 
 /** What every controller gets besides the manager: how to reach galleries, and the operator's settings. */
 export interface OperatorContext {
-  accounts: AccountConnector;
+  accounts: Connector;
   prices: PriceTable;
   /** How often images uploaded outside a lab are looked for, and drift checked (`--sync-period`). */
   syncPeriodMs: number;

@@ -1,7 +1,7 @@
 // What this process knows of the versions in each image definition, so that choosing a version
 // for a new export does not list (and parse) every version of the image each time: an image with
 // a thousand versions would make a thousand exports cost a million parsed versions.
-import type { ImageVersionObservation } from '../azure/index.ts';
+import type { ImageVersionObservation } from '../../azure/index.ts';
 
 /** A version's name and its export-uid tag (absent on uploads from outside the operator). */
 export interface KnownVersion {

@@ -1,9 +1,9 @@
 // Where an export replicates, and how failed regions are retried: pure functions of the spec, the
 // account and what Azure reports, so the rules are tested without a gallery.
-import type { ImageExport, LabAccount, RegionReplicationStatus } from '../api/index.ts';
-import { normalizeRegion, type ImageVersionObservation } from '../azure/index.ts';
-import type { StorageAccountType } from '../pricing/price-table.ts';
-import { StalledError } from './stalled.ts';
+import type { ImageExport, LabAccount, RegionReplicationStatus } from '../../api/index.ts';
+import { normalizeRegion, type ImageVersionObservation } from '../../azure/index.ts';
+import type { StorageAccountType } from '../../pricing/price-table.ts';
+import { StalledError } from '../common/stalled.ts';
 
 export interface TargetRegion {
   name: string;

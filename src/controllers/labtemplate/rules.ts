@@ -1,29 +1,14 @@
 // The LabTemplate controller's judgement, without any I/O: where the template goes, what its
 // spec.image resolves to, whether that image may be used and whether its replica is there yet.
-import type { GalleryAttachment, GalleryImageStatus, ImageExport, LabAccount, LabTemplate, LabTemplateStatus } from '../api/index.ts';
-import { geographyOf, normalizeRegion, type GalleryRef, type ImageVersionObservation } from '../azure/index.ts';
+// Each check answers undefined (go on) or the Outcome that holds the template up: under way
+// (progressing) or a change only the user can make (stalled).
+import type { GalleryAttachment, GalleryImageStatus, ImageExport, LabAccount, LabTemplate } from '../../api/index.ts';
+import { geographyOf, normalizeRegion, type ImageVersionObservation } from '../../azure/index.ts';
+import { progressing, stalled } from '../common/outcome.ts';
+import type { TemplateImage, TemplateOutcome } from './status.ts';
 
 /** Lab platforms take a single OS disk under this size. */
 export const MAX_OS_DISK_GIB = 128;
-
-/** Tag on the template VM naming the LabTemplate that owns it. */
-export const templateUidTag = 'labimages.io/template-uid';
-
-export type TemplateImage = NonNullable<LabTemplateStatus['image']>;
-
-/** Why the template cannot go on now: something under way (wait) or a change only the user can make (stalled). */
-export interface Block {
-  stalled: boolean;
-  reason: string;
-  message: string;
-}
-
-export const waiting = (reason: string, message: string): Block => ({ stalled: false, reason, message });
-export const stalledBy = (reason: string, message: string): Block => ({ stalled: true, reason, message });
-
-export function isBlock(value: unknown): value is Block {
-  return typeof value === 'object' && value !== null && 'stalled' in value && 'reason' in value;
-}
 
 /** What spec.image resolved to, with what the rules need to judge it. */
 export interface ResolvedImage {
@@ -41,17 +26,17 @@ export function templateLocation(template: LabTemplate, account: LabAccount): st
 }
 
 /** The template must stay in the account's data-residency geography, and Azure needs a subnet for the NIC. */
-export function checkPlacement(template: LabTemplate, account: LabAccount, location: string): Block | undefined {
+export function checkPlacement(template: LabTemplate, account: LabAccount, location: string): TemplateOutcome | undefined {
   const geography = account.status?.geography ?? geographyOf(account.spec.location);
   if (geographyOf(location) !== geography) {
     const regions = account.status?.regions?.length ? ` (${account.status.regions.join(', ')})` : '';
-    return stalledBy(
+    return stalled(
       'LocationOutsideGeography',
       `spec.location ${location} is not in the geography ${geography ?? 'unknown'} of LabAccount ${account.metadata.name}: choose a region of that geography${regions}`,
     );
   }
   if (account.spec.provider === 'Azure' && !template.spec.vm?.subnetId) {
-    return stalledBy('SubnetRequired', `LabAccount ${account.metadata.name} uses Azure: set spec.vm.subnetId to the subnet the template VM joins`);
+    return stalled('SubnetRequired', `LabAccount ${account.metadata.name} uses Azure: set spec.vm.subnetId to the subnet the template VM joins`);
   }
   return undefined;
 }
@@ -64,18 +49,18 @@ export function resolveMarketplace(template: LabTemplate): ResolvedImage | undef
 }
 
 /** The version an ImageExport made, once it has made one. */
-export function resolveExport(template: LabTemplate, imageExport: ImageExport): ResolvedImage | Block {
+export function resolveExport(template: LabTemplate, imageExport: ImageExport): ResolvedImage | TemplateOutcome {
   const exportName = imageExport.metadata.name ?? '';
-  if (imageExport.metadata.deletionTimestamp) return stalledBy('ImageExportDeleting', `ImageExport ${exportName} is being deleted: choose another image`);
+  if (imageExport.metadata.deletionTimestamp) return stalled('ImageExportDeleting', `ImageExport ${exportName} is being deleted: choose another image`);
   if (imageExport.spec.labAccountRef.name !== template.spec.labAccountRef.name) {
-    return stalledBy(
+    return stalled(
       'LabAccountMismatch',
       `ImageExport ${exportName} belongs to LabAccount ${imageExport.spec.labAccountRef.name}, not ${template.spec.labAccountRef.name}: refer to an export of the same account`,
     );
   }
   const { version, imageVersionId } = imageExport.status ?? {};
   if (!version || !imageVersionId) {
-    return waiting('ImageExportPending', `ImageExport ${exportName} has not made its image version yet (phase ${imageExport.status?.phase ?? 'Pending'})`);
+    return progressing('ImageExportPending', `ImageExport ${exportName} has not made its image version yet (phase ${imageExport.status?.phase ?? 'Pending'})`);
   }
   return {
     image: { versionId: imageVersionId, version, osState: imageExport.spec.image.osState ?? 'Specialized' },
@@ -85,7 +70,7 @@ export function resolveExport(template: LabTemplate, imageExport: ImageExport): 
 }
 
 /** Whether the export's replica in `location` is Completed; how far it is otherwise. Read from the export's status, not from Azure. */
-export function exportAvailability(imageExport: ImageExport, location: string): Block | undefined {
+export function exportAvailability(imageExport: ImageExport, location: string): TemplateOutcome | undefined {
   const exportName = imageExport.metadata.name ?? '';
   const status = imageExport.status ?? {};
   const region = status.regions?.find((r) => normalizeRegion(r.name) === location);
@@ -93,14 +78,14 @@ export function exportAvailability(imageExport: ImageExport, location: string): 
   const settled = status.phase === 'Succeeded' || status.phase === 'PartiallySucceeded' || status.phase === 'Failed';
   if (!region) {
     if (settled) {
-      return stalledBy('NotReplicatedToLocation', `ImageExport ${exportName} does not replicate to ${location}: add ${location} to its spec.replication.regions`);
+      return stalled('NotReplicatedToLocation', `ImageExport ${exportName} does not replicate to ${location}: add ${location} to its spec.replication.regions`);
     }
-    return waiting('ReplicationInProgress', `version ${status.version} is not replicating to ${location} yet: 0%`);
+    return progressing('ReplicationInProgress', `version ${status.version} is not replicating to ${location} yet: 0%`);
   }
   if (region.state === 'Failed' && settled) {
-    return stalledBy('ReplicationFailed', `replication of version ${status.version} to ${location} failed: ${region.message ?? 'no details'}`);
+    return stalled('ReplicationFailed', `replication of version ${status.version} to ${location} failed: ${region.message ?? 'no details'}`);
   }
-  return waiting('ReplicationInProgress', `version ${status.version} is replicating to ${location}: ${region.progress ?? 0}% (${region.state})`);
+  return progressing('ReplicationInProgress', `version ${status.version} is replicating to ${location}: ${region.progress ?? 0}% (${region.state})`);
 }
 
 /** The attached gallery's catalogue entry of an image. */
@@ -109,13 +94,13 @@ export function catalogueEntry(attachment: GalleryAttachment | undefined, name: 
 }
 
 /** An image of the attached gallery, by name: `latest` from the catalogue (so it moves only for new templates), x.y.z as given. */
-export function galleryImageVersion(template: LabTemplate, entry: GalleryImageStatus | undefined, attachmentName: string): string | Block {
+export function galleryImageVersion(template: LabTemplate, entry: GalleryImageStatus | undefined, attachmentName: string): string | TemplateOutcome {
   const wanted = template.spec.image.galleryImage;
   const name = wanted?.name ?? '';
-  if (!entry) return waiting('ImageNotFound', `image ${name} is not in the catalogue of GalleryAttachment ${attachmentName} (status.images)`);
+  if (!entry) return progressing('ImageNotFound', `image ${name} is not in the catalogue of GalleryAttachment ${attachmentName} (status.images)`);
   const version = wanted?.version ?? 'latest';
   if (version !== 'latest') return version;
-  return entry.latestVersion ?? waiting('ImageNotFound', `image ${name} has no version that latest can resolve to`);
+  return entry.latestVersion ?? progressing('ImageNotFound', `image ${name} has no version that latest can resolve to`);
 }
 
 /** An image version as observed in the gallery; `osState` comes from its image definition. */
@@ -128,39 +113,33 @@ export function resolveObservedVersion(name: string, version: string, osState: T
 }
 
 /** Whether an observed version's replica in `location` is Completed (ARM's replicationStatus). */
-export function observedAvailability(observed: ImageVersionObservation, location: string): Block | undefined {
+export function observedAvailability(observed: ImageVersionObservation, location: string): TemplateOutcome | undefined {
   const region = observed.replication?.regions.find((r) => r.region === location);
   if (region?.state === 'Completed') return undefined;
-  if (region?.state === 'Failed') return stalledBy('ReplicationFailed', `replication of version ${observed.name} to ${location} failed: ${region.details || 'no details'}`);
+  if (region?.state === 'Failed') return stalled('ReplicationFailed', `replication of version ${observed.name} to ${location} failed: ${region.details || 'no details'}`);
   if (!region && !observed.targetRegions.some((r) => r.name === location)) {
-    return stalledBy('NotReplicatedToLocation', `version ${observed.name} does not replicate to ${location}: add ${location} to its target regions`);
+    return stalled('NotReplicatedToLocation', `version ${observed.name} does not replicate to ${location}: add ${location} to its target regions`);
   }
-  return waiting('ReplicationInProgress', `version ${observed.name} is replicating to ${location}: ${region?.progress ?? 0}%`);
+  return progressing('ReplicationInProgress', `version ${observed.name} is replicating to ${location}: ${region?.progress ?? 0}%`);
 }
 
 /** The lab platform's rules, judged before any VM is made. `enabled` is the catalogue's verdict (absent: enabled). */
-export function checkRules(template: LabTemplate, resolved: ResolvedImage, enabled: boolean | undefined): Block | undefined {
+export function checkRules(template: LabTemplate, resolved: ResolvedImage, enabled: boolean | undefined): TemplateOutcome | undefined {
   if (resolved.name !== undefined && enabled === false) {
-    return stalledBy('ImageDisabled', `image ${resolved.name} is disabled for lab creators (GalleryAttachment spec.images): enable it or choose another image`);
+    return stalled('ImageDisabled', `image ${resolved.name} is disabled for lab creators (GalleryAttachment spec.images): enable it or choose another image`);
   }
   if (resolved.sizeGiB !== undefined && resolved.sizeGiB >= MAX_OS_DISK_GIB) {
-    return stalledBy('ImageTooLarge', `the image's OS disk is ${resolved.sizeGiB} GB; lab templates take a single OS disk under ${MAX_OS_DISK_GIB} GB`);
+    return stalled('ImageTooLarge', `the image's OS disk is ${resolved.sizeGiB} GB; lab templates take a single OS disk under ${MAX_OS_DISK_GIB} GB`);
   }
   const vm = template.spec.vm ?? {};
   const credentials = vm.adminUsername !== undefined || vm.adminPasswordSecretRef !== undefined;
   if (resolved.image.osState === 'Specialized' && credentials) {
-    return stalledBy('CredentialsNotAllowed', 'the image is specialized and keeps the accounts of its source VM: remove spec.vm.adminUsername and spec.vm.adminPasswordSecretRef');
+    return stalled('CredentialsNotAllowed', 'the image is specialized and keeps the accounts of its source VM: remove spec.vm.adminUsername and spec.vm.adminPasswordSecretRef');
   }
   if (resolved.image.osState === 'Generalized' && !credentials) {
-    return stalledBy('CredentialsRequired', 'the image is generalized: set spec.vm.adminUsername and spec.vm.adminPasswordSecretRef for the VM\'s administrator');
+    return stalled('CredentialsRequired', 'the image is generalized: set spec.vm.adminUsername and spec.vm.adminPasswordSecretRef for the VM\'s administrator');
   }
   return undefined;
-}
-
-/** `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g` → {resourceGroup, gallery}. */
-export function parseGalleryId(id: string | undefined): GalleryRef | undefined {
-  const [, resourceGroup, gallery] = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/galleries\/([^/]+)$/i.exec(id ?? '') ?? [];
-  return resourceGroup && gallery ? { resourceGroup, gallery } : undefined;
 }
 
 /**
