@@ -7,7 +7,6 @@ import type { Logger } from '../log.ts';
 import { keyOf, objectKey, splitKey, type ResourceType } from './client.ts';
 import { isConflict } from './errors.ts';
 import type { EventHandler, Informer } from './informer.ts';
-import type { Manager } from './manager.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimitingQueue } from './queue.ts';
 import { defaultControllerRateLimiter } from './ratelimiter.ts';
@@ -68,9 +67,6 @@ export interface ControllerDefinition {
   // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
   reconcile(request: Request, context: ReconcileContext): Promise<Result | void>;
 }
-
-/** How a controller module registers: given the manager (informers, indexes, client, recorder), it returns its definition. */
-export type ControllerSetup = (mgr: Manager) => ControllerDefinition | Promise<ControllerDefinition>;
 
 export interface ControllerOptions {
   /** The manager's shared informer of a kind. */

@@ -7,7 +7,6 @@ export { EventRecorder, type EventType } from './events.ts';
 export {
   generationChanged,
   type ControllerDefinition,
-  type ControllerSetup,
   type ReconcileContext,
   type Request,
   type Result,
@@ -21,6 +20,7 @@ export {
   DEFAULT_RECONCILE_TIMEOUT_MS,
   DEFAULT_SYNC_PERIOD_MS,
   Manager,
+  type ControllerSetup,
   type LeaderElectionConfig,
   type ManagerOptions,
 } from './manager.ts';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { ObjectClient, apiVersionOf, type ResourceType } from './client.ts';
-import { Controller, type ControllerDefinition, type ControllerSetup } from './controller.ts';
+import { Controller, type ControllerDefinition } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
 import { LeaderElector } from './leaderelection.ts';
@@ -19,6 +19,9 @@ export const DEFAULT_SYNC_PERIOD_MS = 10 * 60_000;
 export const DEFAULT_RECONCILE_TIMEOUT_MS = 2 * 60_000;
 /** How long `stop` waits for reconciles in flight: controller-runtime's default. */
 export const DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+/** How a controller module registers: given the manager (informers, indexes, client, recorder), it returns its definition. */
+export type ControllerSetup = (mgr: Manager) => ControllerDefinition | Promise<ControllerDefinition>;
 
 export interface LeaderElectionConfig {
   namespace: string;
