@@ -18,8 +18,7 @@ import { READY, findCondition, isConditionTrue, type ObjectReader, type Reconcil
 import type { OperatorContext } from '../common/context.ts';
 import type { ApiClient, Connector, Recorder } from '../common/deps.ts';
 import { ObjectWriter, conditionsOf, isBeingDeleted } from '../common/object-writer.ts';
-import { RELEASED, isOutcome, progressing, type Released } from '../common/outcome.ts';
-import { StalledError } from '../common/stalled.ts';
+import { RELEASED, isOutcome, progressing, stalled, type Released } from '../common/outcome.ts';
 import { RecentReads } from './recent-reads.ts';
 import { desiredTargets, planTargets, regionStatuses, sameTargets, type TargetRegion } from './regions.ts';
 import { computeStatus, deletingVersion, deletionBlocked, replicationPollMs, summarize, versionOutcome, type ExportFound, type ExportOutcome } from './status.ts';
@@ -103,7 +102,7 @@ export class ImageExportReconciler {
     const failedRegions = observed.replication?.regions.some((r) => r.state === 'Failed') ?? false;
     if (observed.provisioningState === 'Failed' && !failedRegions) {
       const error = this.#operations.get(exp.metadata.uid ?? '')?.error;
-      throw new StalledError('ExportFailed', `creating image version ${version} failed${error ? `: ${error}` : ''}: delete the export and create it again`);
+      return stalled('ExportFailed', `creating image version ${version} failed${error ? `: ${error}` : ''}: delete the export and create it again`);
     }
     return await this.#replicate(exp, gallery, ref, targets, observed, log);
   }
@@ -136,7 +135,7 @@ export class ImageExportReconciler {
     const id = template?.status?.vm?.id;
     if (id) return id;
     // Once made, the version outlives its source; only a recreation needs it back.
-    if (exp.status?.imageVersionId) throw new StalledError('SourceMissing', `the image version is gone from the gallery and LabTemplate ${name} has no VM to recreate it from: delete the export or restore the template`);
+    if (exp.status?.imageVersionId) return stalled('SourceMissing', `the image version is gone from the gallery and LabTemplate ${name} has no VM to recreate it from: delete the export or restore the template`);
     return progressing('SourceNotReady', template ? `LabTemplate ${name} has no template VM yet` : `LabTemplate ${name} does not exist`);
   }
 
@@ -152,7 +151,7 @@ export class ImageExportReconciler {
     const mismatched = (Object.keys(want) as (keyof typeof want)[]).filter((field) => (image[field] ?? 'V1') !== want[field]);
     if (mismatched.length > 0) {
       const detail = mismatched.map((field) => `${field} is ${image[field] ?? 'V1'} in the gallery, ${want[field]} in spec.image`).join('; ');
-      throw new StalledError('ImageDefinitionMismatch', `image definition ${g.image.image} exists with other properties (${detail}): use another spec.image.name or fix spec.image`);
+      return stalled('ImageDefinitionMismatch', `image definition ${g.image.image} exists with other properties (${detail}): use another spec.image.name or fix spec.image`);
     }
     if (image.provisioningState !== 'Succeeded') return progressing('CreatingImageDefinition', `Image definition ${g.image.image} is ${image.provisioningState}`, { requeueAfter: SHORT_POLL_MS });
     return undefined;
@@ -161,6 +160,8 @@ export class ImageExportReconciler {
   /** Creates the version (or recreates one deleted behind our back) from the source, once its definition and VM are there. */
   async #createVersion(exp: ImageExport, g: Gallery, ref: ImageVersionRef, targets: TargetRegion[]): Promise<ExportOutcome> {
     const source = this.#sourceOf(exp);
+    // Nothing to make a version from: say so before making a definition for it.
+    if (isOutcome(source) && source.state === 'stalled') return source;
     const vmAt = typeof source === 'string' ? parseVirtualMachineId(source) : undefined;
     // Two independent reads, sent together: a new export waits on one round trip, not two.
     const [pending, vm] = await Promise.all([
@@ -169,7 +170,7 @@ export class ImageExportReconciler {
     ]);
     if (pending) return pending;
     if (typeof source !== 'string') return source;
-    if (!vm) throw new StalledError('SourceMissing', `source VM ${source} does not exist${exp.status?.imageVersionId ? ', so the image version that disappeared from the gallery cannot be recreated' : ''}`);
+    if (!vm) return stalled('SourceMissing', `source VM ${source} does not exist${exp.status?.imageVersionId ? ', so the image version that disappeared from the gallery cannot be recreated' : ''}`);
     if (vm.provisioningState !== 'Succeeded') return progressing('SourceNotReady', `source VM ${vm.name} is ${vm.provisioningState}`, { requeueAfter: PROVISIONING_POLL_MS });
     const handle = await g.port.createImageVersion(ref, {
       location: g.account.spec.location,
