@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { AccountConnector, type EmulatorTarget } from './controllers/account-connector.ts';
-import type { OperatorContext } from './controllers/context.ts';
+import { AccountConnector, type EmulatorTarget } from './controllers/common/account-connector.ts';
+import type { OperatorContext } from './controllers/common/context.ts';
 import { controllers } from './controllers/index.ts';
 import type { EmulatorOptions, RunningEmulator } from './emulator/index.ts';
 import type { PriceTable } from './pricing/price-table.ts';
@@ -19,11 +19,14 @@ export type EmulatorSetting =
  */
 export const DEFAULT_CONCURRENCY = 8;
 
+/** How often a Stalled object whose cause lies outside our watches (a Secret, Azure) is looked at again. */
+export const DEFAULT_STALLED_RECHECK_MS = 30_000;
+
 export interface OperatorOptions extends ManagerOptions {
   emulator: EmulatorSetting;
   prices: PriceTable;
   regionRetries: number;
-  /** How often a Stalled object whose cause lies outside our watches is looked at again; default 30 s. */
+  /** How often a Stalled object whose cause lies outside our watches is looked at again; default DEFAULT_STALLED_RECHECK_MS. */
   stalledRecheckMs?: number;
 }
 
@@ -47,7 +50,7 @@ export async function emulatorAt(url: string, caFile: string): Promise<EmulatorS
  * `labimage dev` and the integration tests all start it here, so they run the same thing.
  */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const { emulator: setting, prices, regionRetries, stalledRecheckMs = 30_000, ...managerOptions } = options;
+  const { emulator: setting, prices, regionRetries, stalledRecheckMs = DEFAULT_STALLED_RECHECK_MS, ...managerOptions } = options;
   let emulator: RunningEmulator | undefined;
   let target: EmulatorTarget | undefined;
   if (setting.mode === 'embedded') {
@@ -65,7 +68,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const context: OperatorContext = {
     accounts: new AccountConnector({ client: manager.client, emulator: target, registry }),
     prices,
-    syncPeriodMs: managerOptions.syncPeriodMs ?? 10 * 60_000,
+    syncPeriodMs: manager.syncPeriodMs,
     regionRetries,
     stalledRecheckMs,
     registry,

@@ -1,33 +1,11 @@
 // Renders the kinds' TypeBox definitions as apiextensions.k8s.io/v1 CustomResourceDefinitions:
 // the single source that crds/*.yaml and `labimage crds` come from.
-import type { TSchema } from '@sinclair/typebox';
 import { dump } from 'js-yaml';
-import type { ValidationRule } from './common.ts';
-import { CATEGORY, GROUP, VERSION, crdName, type KindNames } from './group.ts';
+import { CATEGORY, GROUP, VERSION, crdName, type KindDefinition, type KindNames, type PrinterColumn } from './group.ts';
 import { labAccountDefinition } from './labaccount.ts';
 import { galleryAttachmentDefinition } from './galleryattachment.ts';
 import { imageExportDefinition } from './imageexport.ts';
 import { labTemplateDefinition } from './labtemplate.ts';
-
-export interface PrinterColumn {
-  name: string;
-  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
-  jsonPath: string;
-  description?: string;
-  /** 0 (default): always shown; 1: shown with `-o wide`. */
-  priority?: number;
-}
-
-/** Everything that makes one kind's CRD. */
-export interface KindDefinition {
-  names: KindNames;
-  description: string;
-  spec: TSchema;
-  status: TSchema;
-  /** Rules on the whole object, for those that need both spec and status. */
-  rules?: ValidationRule[];
-  printerColumns: PrinterColumn[];
-}
 
 /** An OpenAPI v3 schema node as JSON. */
 export type JsonSchema = { [keyword: string]: unknown };

@@ -12,8 +12,7 @@ import {
   immutable,
   validations,
 } from './common.ts';
-import { GALLERY_ATTACHMENT, type API_VERSION } from './group.ts';
-import type { KindDefinition } from './crd.ts';
+import { GALLERY_ATTACHMENT, type API_VERSION, type KindDefinition } from './group.ts';
 
 export const ATTACHMENT_DELETION_POLICIES = ['Detach', 'Delete'] as const;
 export const IMAGE_SOURCES = ['Export', 'External'] as const;

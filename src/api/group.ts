@@ -1,4 +1,8 @@
-// Names of the API group and its kinds: what controllers need to address the resources.
+// Names of the API group and its kinds: what controllers need to address the resources, and the
+// shape of a kind's definition (each kind's module gives one; crd.ts renders them). Imports only
+// types from common.ts, so that no module of src/api imports one that imports it back.
+import type { TSchema } from '@sinclair/typebox';
+import type { ValidationRule } from './common.ts';
 
 export const GROUP = 'labimages.io';
 export const VERSION = 'v1alpha1';
@@ -45,6 +49,26 @@ export const LAB_TEMPLATE = {
   singular: 'labtemplate',
   shortNames: ['labtmpl'],
 } as const satisfies KindNames;
+
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  jsonPath: string;
+  description?: string;
+  /** 0 (default): always shown; 1: shown with `-o wide`. */
+  priority?: number;
+}
+
+/** Everything that makes one kind's CRD. */
+export interface KindDefinition {
+  names: KindNames;
+  description: string;
+  spec: TSchema;
+  status: TSchema;
+  /** Rules on the whole object, for those that need both spec and status. */
+  rules?: ValidationRule[];
+  printerColumns: PrinterColumn[];
+}
 
 /** Where a kind is served: the shape the runtime's informers and clients take. */
 export interface ServedResource {

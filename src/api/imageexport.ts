@@ -15,8 +15,7 @@ import {
   immutable,
   validations,
 } from './common.ts';
-import { IMAGE_EXPORT, type API_VERSION } from './group.ts';
-import type { KindDefinition } from './crd.ts';
+import { IMAGE_EXPORT, type API_VERSION, type KindDefinition } from './group.ts';
 
 export const EXPORT_DELETION_POLICIES = ['Delete', 'Retain'] as const;
 export const EXPORT_PHASES = ['Pending', 'Exporting', 'Replicating', 'Succeeded', 'PartiallySucceeded', 'Failed', 'Deleting'] as const;

@@ -1,8 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { Conditions, LocalObjectReference, ObservedGeneration, Region, Replication, StringEnum, immutable, validations } from './common.ts';
-import { LAB_ACCOUNT, type API_VERSION } from './group.ts';
-import type { KindDefinition } from './crd.ts';
+import { LAB_ACCOUNT, type API_VERSION, type KindDefinition } from './group.ts';
 
 export const PROVIDERS = ['Simulated', 'Azure'] as const;
 

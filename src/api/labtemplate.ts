@@ -14,8 +14,7 @@ import {
   immutable,
   validations,
 } from './common.ts';
-import { LAB_TEMPLATE, type API_VERSION } from './group.ts';
-import type { KindDefinition } from './crd.ts';
+import { LAB_TEMPLATE, type API_VERSION, type KindDefinition } from './group.ts';
 
 export const TEMPLATE_PHASES = ['Pending', 'WaitingForImage', 'Provisioning', 'Ready', 'Failed'] as const;
 

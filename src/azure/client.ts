@@ -1,6 +1,6 @@
 import { ComputeManagementClient } from '@azure/arm-compute';
 import type { TokenCredential } from '@azure/core-auth';
-import { createDefaultHttpClient, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
+import { createDefaultHttpClient, createPipelineRequest, type HttpClient, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { Registry } from 'prom-client';
 import { armMetricsPolicy, armRequestCounter } from './metrics.ts';
 import { armRetryPolicy, defaultArmRetryOptions, type ArmRetryOptions } from './retry.ts';
@@ -15,6 +15,8 @@ export interface ArmClientConfig {
   /** Where `labimages_arm_requests_total` lives; default: prom-client's default registry. */
   registry?: Registry;
   retry?: Partial<ArmRetryOptions>;
+  /** Called when ARM answers 401 or 403: who we are, or what we may do, was refused (see credentialRejectionPolicy). */
+  onCredentialRejected?: () => void;
 }
 
 export interface RawResponse {
@@ -27,7 +29,7 @@ export interface RawResponse {
 export interface ArmClient {
   readonly compute: ComputeManagementClient;
   readonly subscriptionId: string;
-  get(url: string): Promise<RawResponse>;
+  get(url: string, signal?: AbortSignal): Promise<RawResponse>;
 }
 
 export const azureEndpoint = 'https://management.azure.com';
@@ -43,12 +45,13 @@ export function createArmClient(config: ArmClientConfig): ArmClient {
   compute.pipeline.removePolicy({ name: 'defaultRetryPolicy' });
   compute.pipeline.addPolicy(armRetryPolicy({ ...defaultArmRetryOptions, ...config.retry }), { phase: 'Retry' });
   compute.pipeline.addPolicy(armMetricsPolicy(armRequestCounter(config.registry)), { afterPhase: 'Retry' });
+  if (config.onCredentialRejected) compute.pipeline.addPolicy(credentialRejectionPolicy(config.onCredentialRejected), { afterPhase: 'Retry' });
 
   return {
     compute,
     subscriptionId: config.subscriptionId,
-    async get(url) {
-      const response = await compute.pipeline.sendRequest(httpClient, createPipelineRequest({ url, method: 'GET' }));
+    async get(url, signal) {
+      const response = await compute.pipeline.sendRequest(httpClient, createPipelineRequest({ url, method: 'GET', ...(signal ? { abortSignal: signal } : {}) }));
       const text = response.bodyAsText ?? '';
       let body: unknown = undefined;
       if (text) {
@@ -59,6 +62,22 @@ export function createArmClient(config: ArmClientConfig): ArmClient {
         }
       }
       return { status: response.status, headers: { get: (name) => response.headers.get(name) }, body };
+    },
+  };
+}
+
+/**
+ * Tells whoever holds this client that ARM refused its credentials (401) or their rights (403), on
+ * any request of any call, so the holder drops what it cached (a Secret's values, a token) and
+ * builds afresh next time: a rotated Secret or a new role assignment then takes effect.
+ */
+export function credentialRejectionPolicy(onRejected: () => void): PipelinePolicy {
+  return {
+    name: 'labimagesCredentialRejectionPolicy',
+    async sendRequest(request, next) {
+      const response = await next(request);
+      if (response.status === 401 || response.status === 403) onRejected();
+      return response;
     },
   };
 }

@@ -69,6 +69,9 @@ export function armErrorFromBody(statusCode: number | undefined, body: { code?: 
 /** Turns whatever an SDK call threw into an ArmError. */
 export function classifyArmError(error: unknown): ArmError {
   if (error instanceof ArmError) return error;
+  // A call cancelled on our side (shutdown, a reconcile's timeout, or a read shared with one that
+  // was): nothing is wrong in Azure, so trying again later can succeed.
+  if (error instanceof Error && error.name === 'AbortError') return new ArmError({ code: 'RequestAborted', message: error.message, retryable: true });
   if (isRestError(error)) {
     const retryAfterMs = parseRetryAfter(error.response?.headers.get('retry-after'));
     if (error.statusCode === undefined) {
@@ -86,4 +89,9 @@ export function classifyArmError(error: unknown): ArmError {
 
 export function isNotFound(error: ArmError): boolean {
   return error.statusCode === 404;
+}
+
+/** Azure refused who we are (401) or what we may do (403): only new credentials or role assignments help. */
+export function isCredentialRejection(error: ArmError): boolean {
+  return error.statusCode === 401 || error.statusCode === 403;
 }

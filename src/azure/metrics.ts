@@ -9,7 +9,7 @@ export function armRequestCounter(registry: Registry = defaultRegistry): Counter
   if (existing) return existing as Counter<'operation' | 'code'>;
   return new Counter({
     name: metricName,
-    help: 'ARM requests sent (every attempt, including retries and operation polls), by operation and HTTP status code.',
+    help: 'ARM requests sent (every attempt, including retries and operation polls), by operation and HTTP status code (error: no answer; aborted: cancelled by the operator).',
     labelNames: ['operation', 'code'],
     registers: [registry],
   });
@@ -51,7 +51,10 @@ export function armOperationName(method: string, url: string): string {
   }
 }
 
-/** Counts every attempt that reaches the wire; placed after the retry policy so retries count. */
+/**
+ * Counts every attempt that reaches the wire; placed after the retry policy so retries count. An
+ * attempt that got no answer counts as `error`, or `aborted` when its caller cancelled it.
+ */
 export function armMetricsPolicy(counter: Counter<'operation' | 'code'>): PipelinePolicy {
   return {
     name: 'labimagesArmMetricsPolicy',
@@ -62,7 +65,7 @@ export function armMetricsPolicy(counter: Counter<'operation' | 'code'>): Pipeli
         counter.inc({ operation, code: String(response.status) });
         return response;
       } catch (error) {
-        counter.inc({ operation, code: 'error' });
+        counter.inc({ operation, code: request.abortSignal?.aborted ? 'aborted' : 'error' });
         throw error;
       }
     },

@@ -1,8 +1,6 @@
 import type { Gallery, GalleryImage, GalleryImageVersion, VirtualMachine } from '@azure/arm-compute';
 import { normalizeRegion } from './regions.ts';
-
-/** The tag that ties an image version to the ImageExport that made it. */
-export const exportUidTag = 'labimages.io/export-uid';
+import { EXPORT_UID_TAG } from './tags.ts';
 
 // What the controllers see of Azure: plain data, region names normalized, no SDK types.
 
@@ -58,7 +56,7 @@ export interface ImageVersionObservation {
   location: string;
   provisioningState: string;
   tags: Record<string, string>;
-  /** The `labimages.io/export-uid` tag, when an export made this version. */
+  /** The EXPORT_UID_TAG tag, when an export made this version. */
   exportUid?: string;
   source: { virtualMachineId?: string; id?: string };
   osDiskSizeGiB?: number;
@@ -118,7 +116,7 @@ export function observeImageVersionModel(version: GalleryImageVersion): ImageVer
   return {
     ...base(version),
     provisioningState: version.provisioningState ?? 'Unknown',
-    ...(tags[exportUidTag] === undefined ? {} : { exportUid: tags[exportUidTag] }),
+    ...(tags[EXPORT_UID_TAG] === undefined ? {} : { exportUid: tags[EXPORT_UID_TAG] }),
     source: {
       ...(source?.virtualMachineId ? { virtualMachineId: source.virtualMachineId } : {}),
       ...(source?.id ? { id: source.id } : {}),

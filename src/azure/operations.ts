@@ -3,8 +3,9 @@ import type { ArmClient } from './client.ts';
 import { ArmError, armErrorFromBody, classifyArmError, parseRetryAfter } from './errors.ts';
 
 /**
- * A started ARM long-running operation, as plain JSON: a controller stores it in status and a
- * later reconcile (perhaps in a new process) polls it. Nothing in it is secret.
+ * A started ARM long-running operation, as plain JSON. A controller keeps it in memory to poll it
+ * in a later reconcile, for its Retry-After and its error; it is never written to status, so a
+ * process that restarts has none and observes the resource itself instead.
  */
 export interface OperationHandle {
   /** The SDK operation that started it, e.g. `galleryImageVersions.createOrUpdate`. */
@@ -25,6 +26,19 @@ export type OperationStatus =
 
 /** When ARM gives no Retry-After. */
 export const defaultPollIntervalMs = 5_000;
+
+/** The shortest wait before looking at an operation again, so that one ARM finished at once is not polled in a tight loop. */
+export const MIN_REQUEUE_MS = 500;
+
+/** When to look at ARM again after it said "not before" `notBefore` (an operation's Retry-After): then, and at least MIN_REQUEUE_MS from now. */
+export function requeueAfter(handle: Pick<OperationHandle, 'notBefore'>, now = Date.now()): number {
+  return retryAfter(Date.parse(handle.notBefore) - now);
+}
+
+/** A wait ARM asked for (Retry-After, in milliseconds), held to at least MIN_REQUEUE_MS. */
+export function retryAfter(ms: number): number {
+  return Math.max(MIN_REQUEUE_MS, ms);
+}
 
 interface InitialResponse {
   status: number;
@@ -54,10 +68,11 @@ export function completedHandle(operation: string, resourceId: string, now = Dat
 export async function startOperation<T>(
   operation: string,
   resourceId: string,
-  begin: (options: { onResponse: (response: InitialResponse) => void }) => PollerLike<OperationState<T>, T>,
+  begin: (options: { onResponse: (response: InitialResponse) => void; abortSignal?: AbortSignal }) => PollerLike<OperationState<T>, T>,
+  signal?: AbortSignal,
 ): Promise<OperationHandle> {
   let initial: InitialResponse | undefined;
-  const poller = begin({ onResponse: (response) => (initial ??= response) });
+  const poller = begin({ onResponse: (response) => (initial ??= response), ...(signal ? { abortSignal: signal } : {}) });
   try {
     await poller.submitted();
   } catch (error) {
@@ -76,14 +91,14 @@ function operationError(body: unknown): { code?: string; message?: string } | un
  * One look at an operation. Never waits: before the handle's Retry-After it answers InProgress
  * without a request, and otherwise sends exactly one GET (plus the pipeline's own retries).
  */
-export async function pollOperation(client: ArmClient, handle: OperationHandle, now = Date.now()): Promise<OperationStatus> {
+export async function pollOperation(client: ArmClient, handle: OperationHandle, now = Date.now(), signal?: AbortSignal): Promise<OperationStatus> {
   if (!handle.pollUrl) return { state: 'Succeeded' };
   const waitMs = Date.parse(handle.notBefore) - now;
   if (waitMs > 0) return { state: 'InProgress', handle, retryAfterMs: waitMs };
 
   let response;
   try {
-    response = await client.get(handle.pollUrl);
+    response = await client.get(handle.pollUrl, signal);
   } catch (error) {
     throw classifyArmError(error);
   }

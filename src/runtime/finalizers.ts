@@ -11,17 +11,20 @@ export function hasFinalizer(obj: KubernetesObject, finalizer: string): boolean 
  * API server answers 409 Conflict, the reconcile fails and is requeued with backoff, and no one's
  * finalizer is lost. Both return the updated object, or undefined when nothing had to change.
  */
-export async function addFinalizer<T extends KubernetesObject>(client: ObjectClient, resource: ResourceType, obj: T, finalizer: string): Promise<T | undefined> {
+/** What changing finalizers needs of a client. */
+export type FinalizerClient = Pick<ObjectClient, 'mergePatch'>;
+
+export async function addFinalizer<T extends KubernetesObject>(client: FinalizerClient, resource: ResourceType, obj: T, finalizer: string): Promise<T | undefined> {
   if (hasFinalizer(obj, finalizer)) return undefined;
   return await writeFinalizers(client, resource, obj, [...(obj.metadata?.finalizers ?? []), finalizer]);
 }
 
-export async function removeFinalizer<T extends KubernetesObject>(client: ObjectClient, resource: ResourceType, obj: T, finalizer: string): Promise<T | undefined> {
+export async function removeFinalizer<T extends KubernetesObject>(client: FinalizerClient, resource: ResourceType, obj: T, finalizer: string): Promise<T | undefined> {
   if (!hasFinalizer(obj, finalizer)) return undefined;
   return await writeFinalizers(client, resource, obj, (obj.metadata?.finalizers ?? []).filter((f) => f !== finalizer));
 }
 
-async function writeFinalizers<T extends KubernetesObject>(client: ObjectClient, resource: ResourceType, obj: T, finalizers: string[]): Promise<T> {
+async function writeFinalizers<T extends KubernetesObject>(client: FinalizerClient, resource: ResourceType, obj: T, finalizers: string[]): Promise<T> {
   const { namespace = '', name = '', resourceVersion } = obj.metadata ?? {};
   if (!resourceVersion) throw new Error(`cannot change finalizers of ${namespace}/${name} without its resourceVersion`);
   return await client.mergePatch<T>(resource, namespace, name, { metadata: { finalizers, resourceVersion } });

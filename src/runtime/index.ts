@@ -4,21 +4,28 @@ export { Conditions, READY, RECONCILING, STALLED, findCondition, isConditionTrue
 export { parseDuration } from './duration.ts';
 export { apiStatus, isAlreadyExists, isConflict, isGone, isNotFound, type ApiStatus } from './errors.ts';
 export { EventRecorder, type EventType } from './events.ts';
-export { addFinalizer, hasFinalizer, removeFinalizer } from './finalizers.ts';
-export { Informer, type EventHandler, type IndexFunc } from './informer.ts';
 export {
-  Manager,
   generationChanged,
   type ControllerDefinition,
-  type ControllerSetup,
-  type LeaderElectionConfig,
-  type ManagerOptions,
+  type ReconcileContext,
   type Request,
   type Result,
   type UpdatePredicate,
   type WatchSource,
+} from './controller.ts';
+export { addFinalizer, hasFinalizer, removeFinalizer, type FinalizerClient } from './finalizers.ts';
+export { Informer, type EventHandler } from './informer.ts';
+export {
+  DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_RECONCILE_TIMEOUT_MS,
+  DEFAULT_SYNC_PERIOD_MS,
+  Manager,
+  type ControllerSetup,
+  type LeaderElectionConfig,
+  type ManagerOptions,
 } from './manager.ts';
 export { createMergePatch } from './mergepatch.ts';
 export { ApiError, RestClient } from './rest-client.ts';
 export { loadRestConfig, restConfigFromKubeconfig, type RestConfig } from './rest-config.ts';
 export { patchStatus } from './status.ts';
+export { IndexedStore, type IndexFunc, type ObjectReader } from './store.ts';

@@ -3,62 +3,22 @@ import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
-import { ObjectClient, apiVersionOf, keyOf, objectKey, splitKey, type ResourceType } from './client.ts';
-import { isConflict } from './errors.ts';
+import { ObjectClient, apiVersionOf, type ResourceType } from './client.ts';
+import { Controller, type ControllerDefinition } from './controller.ts';
 import { EventRecorder } from './events.ts';
-import { Informer, type EventHandler } from './informer.ts';
+import { Informer } from './informer.ts';
 import { LeaderElector } from './leaderelection.ts';
 import { Metrics } from './metrics.ts';
-import { RateLimitingQueue } from './queue.ts';
 import { RestClient } from './rest-client.ts';
 import type { RestConfig } from './rest-config.ts';
-import { defaultControllerRateLimiter } from './ratelimiter.ts';
 import { HttpEndpoint, parseBindAddress } from './server.ts';
 
-/** What a reconcile is about: a namespaced name, nothing more; the reconciler reads the rest. */
-export interface Request {
-  namespace: string;
-  name: string;
-}
-
-/** Done (nothing / {}), or look again after `requeueAfter` milliseconds. A thrown error means "again, with backoff". */
-export interface Result {
-  requeueAfter?: number;
-}
-
-/** Decides whether an update of a watched object is worth a reconcile; resyncs always pass. */
-export type UpdatePredicate = (oldObj: KubernetesObject, newObj: KubernetesObject) => boolean;
-
-/** controller-runtime's GenerationChangedPredicate: skip updates that touched only status or metadata. */
-export const generationChanged: UpdatePredicate = (oldObj, newObj) =>
-  oldObj.metadata?.generation !== newObj.metadata?.generation || oldObj.metadata?.deletionTimestamp !== newObj.metadata?.deletionTimestamp;
-
-/** Another kind whose changes map to keys of this controller's kind. */
-export interface WatchSource {
-  resource: ResourceType;
-  map(obj: KubernetesObject): Request[];
-  /** Filters its update events, as controller-runtime's Watches(..., WithPredicates); add, delete and resync always map. */
-  predicate?: UpdatePredicate;
-}
-
-/**
- * A controller, in controller-runtime builder's terms: what it is *for* (its own kind), what it
- * *owns* (kinds whose controller ownerReference points at one of ours) and what it *watches*
- * (other kinds, mapped to our keys, typically through an informer index).
- */
-export interface ControllerDefinition {
-  name: string;
-  for: ResourceType;
-  /** Filters update events of the `for` kind (e.g. `generationChanged`); add, delete and resync always enqueue. */
-  forPredicate?: UpdatePredicate;
-  owns?: ResourceType[];
-  watches?: WatchSource[];
-  /** Workers for this controller; default: the manager's concurrency. */
-  concurrency?: number;
-  // `void` so that a reconciler with no result needs no `return {}`.
-  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
-  reconcile(request: Request, log: Logger): Promise<Result | void>;
-}
+/** `--sync-period`'s default, controller-runtime's: every cached object is reconciled again this often. */
+export const DEFAULT_SYNC_PERIOD_MS = 10 * 60_000;
+/** How long one reconcile may run before its signal fires (a hung ARM call must not hold a worker). */
+export const DEFAULT_RECONCILE_TIMEOUT_MS = 2 * 60_000;
+/** How long `stop` waits for reconciles in flight: controller-runtime's default. */
+export const DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_MS = 30_000;
 
 /** How a controller module registers: given the manager (informers, indexes, client, recorder), it returns its definition. */
 export type ControllerSetup = (mgr: Manager) => ControllerDefinition | Promise<ControllerDefinition>;
@@ -79,29 +39,25 @@ export interface ManagerOptions {
   log: Logger;
   /** Namespaces to watch; empty or absent: all. */
   namespaces?: string[];
-  /** Every cached object is reconciled again this often (drift detection); default 10 minutes. */
+  /** Every cached object is reconciled again this often (drift detection); default DEFAULT_SYNC_PERIOD_MS. */
   syncPeriodMs?: number;
   /** Workers per controller; default 1. */
   concurrency?: number;
+  /** A reconcile's AbortSignal fires after this long; default DEFAULT_RECONCILE_TIMEOUT_MS. */
+  reconcileTimeoutMs?: number;
   /** Absent: no leader election, this process reconciles. */
   leaderElection?: LeaderElectionConfig;
   /** HOST:PORT for /metrics; absent or "0": no metrics server. */
   metricsBindAddress?: string;
   /** HOST:PORT for /healthz and /readyz; absent or "0": no probe server. */
   healthProbeBindAddress?: string;
-  /** How long `stop` waits for reconciles in flight; default 30 s (controller-runtime's default). */
+  /** How long `stop` waits for reconciles in flight (their signals fired); default DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_MS. */
   gracefulShutdownTimeoutMs?: number;
-}
-
-interface RunningController {
-  def: ControllerDefinition;
-  queue: RateLimitingQueue<string>;
-  workers: Promise<void>[];
 }
 
 /**
  * Runs controllers: shared informers (started at once, on every replica, so a standby is warm),
- * then, on the leader only, N workers per controller over a rate-limited work queue.
+ * leader election, the metrics and probe servers, and, on the leader only, the controllers' workers.
  */
 export class Manager {
   /** One pool of keep-alive connections for every client, informer and recorder of the manager. */
@@ -112,7 +68,7 @@ export class Manager {
   readonly identity: string;
   readonly #options: ManagerOptions;
   readonly #informers = new Map<string, Informer>();
-  readonly #controllers: RunningController[] = [];
+  readonly #controllers: Controller[] = [];
   readonly #recorders = new Map<string, EventRecorder>();
   readonly #elector: LeaderElector | undefined;
   readonly #leaseName: string;
@@ -147,12 +103,17 @@ export class Manager {
     }
   }
 
+  /** Every cached object is reconciled again this often (`--sync-period`). */
+  get syncPeriodMs(): number {
+    return this.#options.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS;
+  }
+
   /** The shared informer (and cache) of a kind; add indexes to it in a controller's setup. */
   informer<T extends KubernetesObject = KubernetesObject>(resource: ResourceType): Informer<T> {
     const id = `${resource.plural}.${apiVersionOf(resource)}`;
     let informer = this.#informers.get(id);
     if (!informer) {
-      informer = new Informer(this.rest, resource, { namespaces: this.#options.namespaces, resyncMs: this.#options.syncPeriodMs ?? 600_000, log: this.log });
+      informer = new Informer(this.rest, resource, { namespaces: this.#options.namespaces, resyncMs: this.syncPeriodMs, log: this.log });
       this.#informers.set(id, informer);
       if (this.#started) informer.start();
     }
@@ -176,40 +137,16 @@ export class Manager {
 
   add(def: ControllerDefinition): void {
     if (this.#started) throw new Error(`controller ${def.name} added after the manager started`);
-    if (this.#controllers.some((c) => c.def.name === def.name)) throw new Error(`controller ${def.name} registered twice`);
-    const queue = new RateLimitingQueue<string>(defaultControllerRateLimiter(), this.metrics.queue(def.name));
-    const running: RunningController = { def, queue, workers: [] };
-    this.#controllers.push(running);
-    this.metrics.controller(def.name, def.concurrency ?? this.#options.concurrency ?? 1);
-
-    const enqueue = (namespace: string | undefined, name: string) => queue.add(objectKey(namespace, name));
-    const own: EventHandler<KubernetesObject> = {
-      add: (o) => queue.add(keyOf(o)),
-      update: (o, n) => {
-        if (o === n || !def.forPredicate || def.forPredicate(o, n)) queue.add(keyOf(n));
-      },
-      delete: (o) => queue.add(keyOf(o)),
-    };
-    this.informer(def.for).addEventHandler(own);
-
-    const owner = (o: KubernetesObject) => {
-      for (const ref of o.metadata?.ownerReferences ?? []) {
-        if (ref.controller && ref.kind === def.for.kind && ref.apiVersion.split('/')[0] === def.for.group) enqueue(o.metadata?.namespace, ref.name);
-      }
-    };
-    for (const resource of def.owns ?? []) this.informer(resource).addEventHandler({ add: owner, update: (o, n) => (owner(o), owner(n)), delete: owner });
-
-    for (const source of def.watches ?? []) {
-      const mapped = (o: KubernetesObject) => {
-        for (const r of source.map(o)) enqueue(r.namespace, r.name);
-      };
-      const update = (o: KubernetesObject, n: KubernetesObject) => {
-        if (o !== n && source.predicate && !source.predicate(o, n)) return;
-        mapped(o);
-        mapped(n);
-      };
-      this.informer(source.resource).addEventHandler({ add: mapped, update, delete: mapped });
-    }
+    if (this.#controllers.some((c) => c.name === def.name)) throw new Error(`controller ${def.name} registered twice`);
+    this.#controllers.push(
+      new Controller(def, {
+        informer: (resource) => this.informer(resource),
+        metrics: this.metrics,
+        log: this.log,
+        workers: def.concurrency ?? this.#options.concurrency ?? 1,
+        reconcileTimeoutMs: this.#options.reconcileTimeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS,
+      }),
+    );
   }
 
   /** True once every informer has listed. */
@@ -272,46 +209,7 @@ export class Manager {
   }
 
   #startWorkers(): void {
-    for (const c of this.#controllers) {
-      const n = c.def.concurrency ?? this.#options.concurrency ?? 1;
-      this.log.info({ controller: c.def.name, workers: n }, 'starting workers');
-      for (let i = 0; i < n; i++) c.workers.push(this.#worker(c));
-    }
-  }
-
-  async #worker(c: RunningController): Promise<void> {
-    for (;;) {
-      const key = await c.queue.get();
-      if (key === undefined) return;
-      await this.#reconcile(c, key);
-    }
-  }
-
-  async #reconcile(c: RunningController, key: string): Promise<void> {
-    const { def, queue } = c;
-    const request = splitKey(key);
-    const log = this.log.child({ controller: def.name, namespace: request.namespace, name: request.name, reconcileID: randomUUID() });
-    const started = performance.now();
-    this.metrics.workers(def.name, 1);
-    try {
-      const result = await def.reconcile(request, log);
-      queue.forget(key);
-      if (result?.requeueAfter && result.requeueAfter > 0) {
-        queue.addAfter(key, result.requeueAfter);
-        this.metrics.reconciled(def.name, 'requeue_after', (performance.now() - started) / 1000);
-      } else {
-        this.metrics.reconciled(def.name, 'success', (performance.now() - started) / 1000);
-      }
-    } catch (err) {
-      queue.addRateLimited(key);
-      this.metrics.reconciled(def.name, 'error', (performance.now() - started) / 1000);
-      // A conflict is the optimistic-concurrency check working: look again with fresh data.
-      if (isConflict(err)) log.info({ err }, 'conflict, requeueing');
-      else log.error({ err }, 'Reconciler error');
-    } finally {
-      this.metrics.workers(def.name, -1);
-      queue.done(key);
-    }
+    for (const controller of this.#controllers) controller.start();
   }
 
   async #serve(): Promise<void> {
@@ -344,11 +242,11 @@ export class Manager {
 
   async #shutdown(): Promise<void> {
     this.#stopRequested();
-    this.log.info('stopping: no new work, waiting for reconciles in flight');
+    this.log.info('stopping: no new work, cancelling the calls of reconciles in flight and waiting for them');
     this.#elector?.stop();
-    const timeoutMs = this.#options.gracefulShutdownTimeoutMs ?? 30_000;
+    const timeoutMs = this.#options.gracefulShutdownTimeoutMs ?? DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
-    const drained = Promise.all(this.#controllers.flatMap((c) => [c.queue.shutDownWithDrain(), ...c.workers])).then(() => true);
+    const drained = Promise.all(this.#controllers.map((c) => c.stop())).then(() => true);
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
     if (!(await Promise.race([drained, timedOut]))) this.log.warn({ timeoutMs }, 'reconciles still running after the graceful shutdown timeout');
     clearTimeout(timer);

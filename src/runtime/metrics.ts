@@ -8,7 +8,7 @@ const RECONCILE_BUCKETS = [
 ];
 const QUEUE_BUCKETS = Array.from({ length: 12 }, (_, i) => 1e-8 * 10 ** i);
 
-export type ReconcileResult = 'success' | 'error' | 'requeue_after';
+export type ReconcileResult = 'success' | 'error' | 'requeue' | 'requeue_after';
 
 /** One registry per manager, with controller-runtime's metric names and labels. */
 export class Metrics {
@@ -34,7 +34,7 @@ export class Metrics {
     this.#maxConcurrent.set({ controller: name }, concurrency);
     this.#activeWorkers.set({ controller: name }, 0);
     this.#reconcileErrors.inc({ controller: name }, 0);
-    for (const result of ['success', 'error', 'requeue_after'] as const) this.#reconcileTotal.inc({ controller: name, result }, 0);
+    for (const result of ['success', 'error', 'requeue', 'requeue_after'] as const) this.#reconcileTotal.inc({ controller: name, result }, 0);
   }
 
   reconciled(controller: string, result: ReconcileResult, seconds: number): void {

@@ -9,7 +9,7 @@ import { createMergePatch } from './mergepatch.ts';
  * request was made.
  */
 export async function patchStatus<T extends KubernetesObject & { status?: object }>(
-  client: ObjectClient,
+  client: Pick<ObjectClient, 'mergePatchStatus'>,
   resource: ResourceType,
   current: T,
   status: object,

@@ -3,7 +3,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { API_VERSION, RESOURCES, type ImageExport, type LabTemplate } from '../../src/api/index.ts';
 
-import { vmName } from '../../src/controllers/labtemplate-rules.ts';
+import { vmName } from '../../src/controllers/labtemplate/rules.ts';
 import { accountName, createAccounts, galleryName, inParallel } from '../../bench/workload.ts';
 import { controlPlane } from '../integration/harness.ts';
 import { eventually } from '../integration/eventually.ts';

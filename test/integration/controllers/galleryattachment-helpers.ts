@@ -4,7 +4,7 @@ import { EventsV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import type { GalleryAttachment, GalleryAttachmentSpec, LabAccount, LabAccountSpec } from '../../../src/api/index.ts';
 import { createGalleryPort, simulatedCredential, type GalleryPort, type GalleryRef } from '../../../src/azure/index.ts';
-import { simulatedResourceGroup, simulatedSubscriptionId } from '../../../src/controllers/account-connector.ts';
+import { simulatedResourceGroup, simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
 
 import { API_VERSION, RESOURCES } from '../../../src/api/index.ts';
 import { untilDone } from '../emulator/helpers.ts';

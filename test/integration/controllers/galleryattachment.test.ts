@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { GalleryAttachment, ImageExport } from '../../../src/api/index.ts';
 import { API_VERSION, RESOURCES } from '../../../src/api/index.ts';
 import type { GalleryPort } from '../../../src/azure/index.ts';
-import { CREATED_BY_TAG } from '../../../src/controllers/gallery-detach.ts';
+import { CREATED_BY_TAG } from '../../../src/azure/index.ts';
 
 import { requestCounts, untilDone } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';

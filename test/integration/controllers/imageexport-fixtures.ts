@@ -3,7 +3,7 @@
 // exports and their versions in the gallery.
 import { API_VERSION, RESOURCES, type ImageExport, type LabAccount } from '../../../src/api/index.ts';
 import { createGalleryPort, simulatedCredential, type GalleryPort, type ImageVersionObservation, type OperationHandle } from '../../../src/azure/index.ts';
-import { simulatedSubscriptionId } from '../../../src/controllers/account-connector.ts';
+import { simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
 
 import { isConditionTrue, type Condition, type ObjectClient } from '../../../src/runtime/index.ts';
 import { raw } from '../emulator/helpers.ts';

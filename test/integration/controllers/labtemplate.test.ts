@@ -1,10 +1,10 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { API_VERSION, GROUP, LAB_TEMPLATE, RESOURCES, VERSION, type ImageExport, type LabAccount, type LabTemplate, type LabTemplateSpec } from '../../../src/api/index.ts';
-import type { GalleryPort, GalleryRef } from '../../../src/azure/index.ts';
-import { simulatedResourceGroup } from '../../../src/controllers/account-connector.ts';
+import { TEMPLATE_UID_TAG as templateUidTag, type GalleryPort, type GalleryRef } from '../../../src/azure/index.ts';
+import { simulatedResourceGroup } from '../../../src/controllers/common/account-connector.ts';
 
-import { templateUidTag, vmName } from '../../../src/controllers/labtemplate-rules.ts';
+import { vmName } from '../../../src/controllers/labtemplate/rules.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';

@@ -1,7 +1,10 @@
-import { createHttpHeaders, type PipelineResponse } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import { expect } from 'chai';
-import { armOperationName } from '../../../src/azure/metrics.ts';
-import { completedHandle, handleFromInitialResponse } from '../../../src/azure/operations.ts';
+import { Registry } from 'prom-client';
+import { credentialRejectionPolicy } from '../../../src/azure/client.ts';
+import { ArmError, classifyArmError } from '../../../src/azure/errors.ts';
+import { armMetricsPolicy, armOperationName, armRequestCounter } from '../../../src/azure/metrics.ts';
+import { completedHandle, handleFromInitialResponse, requeueAfter } from '../../../src/azure/operations.ts';
 import { armRetryStrategy, backoffDelayMs, defaultArmRetryOptions } from '../../../src/azure/retry.ts';
 
 const base = 'https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute';
@@ -60,5 +63,35 @@ describe('ARM pipeline pieces', () => {
     const synchronous = handleFromInitialResponse('x.createOrUpdate', '/g', { status: 200, headers: headers({}) }, now);
     expect(synchronous.pollUrl).to.equal(undefined);
     expect(completedHandle('x.delete', '/g', now).pollUrl).to.equal(undefined);
+  });
+
+  it('looks at an operation again when ARM says, at least half a second from now', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    expect(requeueAfter({ notBefore: '2025-01-01T00:00:03.000Z' }, now)).to.equal(3000);
+    expect(requeueAfter({ notBefore: '2025-01-01T00:00:00.100Z' }, now)).to.equal(500);
+    expect(requeueAfter({ notBefore: '2024-12-31T23:59:00.000Z' }, now)).to.equal(500);
+  });
+
+  it('tells the credential\'s holder when ARM refuses it (401, 403), and only then', async () => {
+    const request = createPipelineRequest({ url: `${base}/galleries`, method: 'GET' });
+    for (const [status, told] of [[401, 1], [403, 1], [404, 0], [429, 0], [200, 0]] as const) {
+      let rejected = 0;
+      const answer = await credentialRejectionPolicy(() => rejected++).sendRequest(request, async () => response(status));
+      expect(answer.status).to.equal(status);
+      expect(rejected, `HTTP ${status}`).to.equal(told);
+    }
+  });
+
+  it('counts an attempt its caller cancelled as aborted, and classifies the cancellation as worth another try', async () => {
+    const registry = new Registry();
+    const policy = armMetricsPolicy(armRequestCounter(registry));
+    const abort = new AbortController();
+    const request = createPipelineRequest({ url: `${base}/galleries/g`, method: 'GET', abortSignal: abort.signal });
+    abort.abort();
+    const cancelled = Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
+    const error = await policy.sendRequest(request, async () => Promise.reject(cancelled)).catch((err: unknown) => err);
+    expect(error).to.equal(cancelled);
+    expect(await registry.metrics()).to.contain('labimages_arm_requests_total{operation="galleries.get",code="aborted"} 1');
+    expect(classifyArmError(cancelled)).to.be.instanceOf(ArmError).and.include({ code: 'RequestAborted', retryable: true });
   });
 });

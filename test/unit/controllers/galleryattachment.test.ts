@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import type { GalleryAttachment, ImageExport } from '../../../src/api/index.ts';
-import { ArmError, type ImageObservation, type ImageVersionObservation } from '../../../src/azure/index.ts';
-import { completedRegions, exportsFingerprint, imageStatus, isImageEnabled, latestVersion } from '../../../src/controllers/gallery-catalogue.ts';
-import { SyncMemo, armFailure, armReason, holderOf } from '../../../src/controllers/shared.ts';
-import { Conditions } from '../../../src/runtime/index.ts';
+import { latestVersion, type ImageObservation, type ImageVersionObservation } from '../../../src/azure/index.ts';
+import { holderOf } from '../../../src/controllers/common/holder.ts';
+import { SyncMemo } from '../../../src/controllers/common/sync-memo.ts';
+import { completedRegions, exportsFingerprint, imageStatus, isImageEnabled } from '../../../src/controllers/galleryattachment/catalogue.ts';
 
 function attachment(name: string, created: string, deleting = false): GalleryAttachment {
   return {
@@ -135,30 +135,6 @@ describe('GalleryAttachment rules', function () {
       expect(memo.dueIn(obj, print('exports-3'), 900)).to.equal(100);
       expect(memo.dueIn(obj, print('exports-3'), 1000)).to.equal(9500);
       expect(computed).to.equal(2);
-    });
-  });
-
-  describe('armFailure', function () {
-    it('retries what ARM calls transient, honouring Retry-After, and Stalls the rest', function () {
-      const throttled = new Conditions([], 1);
-      const retry = armFailure(new ArmError({ code: 'TooManyRequests', message: 'slow down', statusCode: 429, retryable: true, retryAfterMs: 7000 }), throttled, 'gallery g', 1000);
-      expect(retry).to.deep.equal({ result: { requeueAfter: 7000 }, rethrow: false });
-      expect(throttled.get('Reconciling')?.status).to.equal('True');
-      expect(throttled.get('Ready')).to.include({ status: 'False', reason: 'TooManyRequests' });
-
-      const backoff = armFailure(new ArmError({ code: 'Http503', message: 'down', statusCode: 503, retryable: true }), new Conditions([], 1), 'gallery g', 1000);
-      expect(backoff.rethrow).to.equal(true);
-
-      const terminal = new Conditions([], 1);
-      const stalled = armFailure(new ArmError({ code: 'InvalidParameter', message: 'bad', statusCode: 400, retryable: false }), terminal, 'gallery g', 1000);
-      expect(stalled).to.deep.equal({ result: { requeueAfter: 1000 }, rethrow: false });
-      expect(terminal.get('Stalled')).to.include({ status: 'True', reason: 'InvalidParameter' });
-      expect(terminal.get('Stalled')?.message).to.contain('gallery g').and.contain('HTTP 400');
-    });
-
-    it('turns a code unfit for a condition reason into ArmError', function () {
-      expect(armReason(new ArmError({ code: 'Some.Code', message: '', retryable: false }))).to.equal('ArmError');
-      expect(armReason(new ArmError({ code: 'ECONNRESET', message: '', retryable: true }))).to.equal('ECONNRESET');
     });
   });
 });

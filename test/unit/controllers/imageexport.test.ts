@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { API_VERSION, type ImageExport, type ImageExportStatus, type LabAccount } from '../../../src/api/index.ts';
-import type { ImageVersionObservation } from '../../../src/azure/index.ts';
-import { desiredTargets, planTargets, regionStatuses, retryBackoffMs, sameTargets, type TargetRegion } from '../../../src/controllers/imageexport-regions.ts';
-import { computeStatus, replicationPollMs, summarize, type ExportView } from '../../../src/controllers/imageexport-status.ts';
-import { highestVersion, nextVersion } from '../../../src/controllers/imageexport-version.ts';
-import { publishingChanges } from '../../../src/controllers/imageexport.ts';
-import { StalledError } from '../../../src/controllers/stalled.ts';
+import { highestVersion, type ImageVersionObservation } from '../../../src/azure/index.ts';
+import { progressing, stalled } from '../../../src/controllers/common/outcome.ts';
+import { StalledError } from '../../../src/controllers/common/stalled.ts';
+import { desiredTargets, planTargets, regionStatuses, retryBackoffMs, sameTargets, type TargetRegion } from '../../../src/controllers/imageexport/regions.ts';
+import { computeStatus, deletionBlocked, replicationPollMs, summarize, versionOutcome, type VersionFacts } from '../../../src/controllers/imageexport/status.ts';
+import { nextVersion, publishingChanges } from '../../../src/controllers/imageexport/version.ts';
 import { defaultPriceTable } from '../../../src/pricing/price-table.ts';
 
 function account(replication?: LabAccount['spec']['replication']): LabAccount {
@@ -195,7 +195,7 @@ describe('ImageExport progress and status', () => {
   });
 
   const now = new Date('2025-01-01T00:00:00Z');
-  const replicating: ExportView = {
+  const replicating: VersionFacts = {
     version: '1.0.0',
     imageVersionId: '/v/1.0.0',
     exported: true,
@@ -208,7 +208,7 @@ describe('ImageExport progress and status', () => {
   };
 
   it('computes a replicating export: phase, progress, cost, Reconciling', () => {
-    const status = computeStatus(undefined, 1, replicating, defaultPriceTable, now);
+    const status = computeStatus(undefined, 1, versionOutcome(replicating), defaultPriceTable, now);
     expect(status).to.deep.include({ phase: 'Replicating', version: '1.0.0', progress: 60, regionsReady: '1/2', sizeGiB: 127, startTime: '2025-01-01T00:00:00Z' });
     expect(status.estimatedMonthlyCost).to.deep.equal({ amount: (127 * 3 * 0.05).toFixed(2), currency: 'USD' });
     const types = Object.fromEntries((status.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`]));
@@ -217,18 +217,18 @@ describe('ImageExport progress and status', () => {
   });
 
   it('is Ready once every region is Completed, and recomputing gives an equal status', () => {
-    const done: ExportView = { ...replicating, regions: replicating.regions!.map((r) => ({ ...r, state: 'Completed', progress: 100 })) };
-    const first = computeStatus(undefined, 1, done, defaultPriceTable, now);
+    const done: VersionFacts = { ...replicating, regions: replicating.regions.map((r) => ({ ...r, state: 'Completed', progress: 100 })) };
+    const first = computeStatus(undefined, 1, versionOutcome(done), defaultPriceTable, now);
     expect(first).to.deep.include({ phase: 'Succeeded', progress: 100, regionsReady: '2/2', completionTime: '2025-01-01T00:00:00Z' });
     expect(first.conditions?.find((c) => c.type === 'Ready')).to.include({ status: 'True', reason: 'Succeeded' });
     expect(first.conditions?.some((c) => c.type === 'Reconciling' || c.type === 'Stalled')).to.equal(false);
-    const again = computeStatus(first, 1, done, defaultPriceTable, new Date(now.getTime() + 60_000));
+    const again = computeStatus(first, 1, versionOutcome(done), defaultPriceTable, new Date(now.getTime() + 60_000));
     expect(again).to.deep.equal(first);
   });
 
   it('settles as PartiallySucceeded with Ready=False RegionsFailed, neither Reconciling nor Stalled', () => {
-    const partial: ExportView = { ...replicating, regions: [replicating.regions![0]!, { name: 'westus', state: 'Failed', progress: 40, replicaCount: 2, attempts: 3 }] };
-    const status = computeStatus(undefined, 1, partial, defaultPriceTable, now);
+    const partial: VersionFacts = { ...replicating, regions: [replicating.regions[0]!, { name: 'westus', state: 'Failed', progress: 40, replicaCount: 2, attempts: 3 }] };
+    const status = computeStatus(undefined, 1, versionOutcome(partial), defaultPriceTable, now);
     expect(status.phase).to.equal('PartiallySucceeded');
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     expect(ready).to.include({ status: 'False', reason: 'RegionsFailed' });
@@ -238,20 +238,20 @@ describe('ImageExport progress and status', () => {
   });
 
   it('waits with the reason given, keeping what an earlier reconcile found', () => {
-    const first = computeStatus(undefined, 1, replicating, defaultPriceTable, now);
-    const waiting = computeStatus(first, 1, { waiting: { reason: 'NoGalleryAttached', message: 'attach one' } }, defaultPriceTable, now);
+    const first = computeStatus(undefined, 1, versionOutcome(replicating), defaultPriceTable, now);
+    const waiting = computeStatus(first, 1, progressing('NoGalleryAttached', 'attach one'), defaultPriceTable, now);
     expect(waiting).to.deep.include({ phase: 'Replicating', version: '1.0.0', progress: 60 });
     expect(waiting.conditions?.find((c) => c.type === 'Reconciling')).to.include({ status: 'True', reason: 'NoGalleryAttached' });
-    const fresh = computeStatus(undefined, 1, { waiting: { reason: 'AccountNotReady', message: 'wait' } }, defaultPriceTable, now);
+    const fresh = computeStatus(undefined, 1, progressing('AccountNotReady', 'wait'), defaultPriceTable, now);
     expect(fresh.phase).to.equal('Pending');
     expect(fresh.startTime).to.equal(undefined);
   });
 
   it('stalls with the reason and message, and shows a blocked deletion naming the templates', () => {
-    const stalled = computeStatus(undefined, 1, { stalled: { reason: 'ImageDefinitionMismatch', message: 'osState differs' } }, defaultPriceTable, now);
-    expect(stalled.phase).to.equal('Failed');
-    expect(stalled.conditions?.find((c) => c.type === 'Stalled')).to.include({ status: 'True', reason: 'ImageDefinitionMismatch', message: 'osState differs' });
-    const blocked = computeStatus(stalled, 1, { deleting: { blockedBy: ['t1', 't2'] } }, defaultPriceTable, now);
+    const mismatch = computeStatus(undefined, 1, stalled('ImageDefinitionMismatch', 'osState differs'), defaultPriceTable, now);
+    expect(mismatch.phase).to.equal('Failed');
+    expect(mismatch.conditions?.find((c) => c.type === 'Stalled')).to.include({ status: 'True', reason: 'ImageDefinitionMismatch', message: 'osState differs' });
+    const blocked = computeStatus(mismatch, 1, deletionBlocked(['t1', 't2']), defaultPriceTable, now);
     expect(blocked.phase).to.equal('Deleting');
     const condition = blocked.conditions?.find((c) => c.type === 'DeletionBlocked');
     expect(condition).to.include({ status: 'True', reason: 'InUse' });

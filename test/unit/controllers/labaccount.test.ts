@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { LabAccountSpec } from '../../../src/api/index.ts';
-import { checkReplicationRegions, geographyOfAccount } from '../../../src/controllers/labaccount.ts';
-import { StalledError } from '../../../src/controllers/stalled.ts';
+import { checkReplicationRegions, geographyOfAccount } from '../../../src/controllers/labaccount/geography.ts';
+import { StalledError } from '../../../src/controllers/common/stalled.ts';
 
 function stalled(fn: () => unknown): StalledError {
   try {

@@ -1,22 +1,21 @@
 import { expect } from 'chai';
 import type { GalleryAttachment, ImageExport, LabAccount, LabTemplate } from '../../../src/api/index.ts';
-import type { ImageVersionObservation } from '../../../src/azure/index.ts';
+import { parseGalleryId, type ImageVersionObservation } from '../../../src/azure/index.ts';
+import { isOutcome } from '../../../src/controllers/common/outcome.ts';
 import {
   catalogueEntry,
   checkPlacement,
   checkRules,
   exportAvailability,
   galleryImageVersion,
-  isBlock,
   observedAvailability,
-  parseGalleryId,
   resolveExport,
   resolveMarketplace,
   templateLocation,
   vmName,
   type ResolvedImage,
-} from '../../../src/controllers/labtemplate-rules.ts';
-import { computeStatus, type Outcome } from '../../../src/controllers/labtemplate-status.ts';
+} from '../../../src/controllers/labtemplate/rules.ts';
+import { computeStatus, type TemplateOutcome as Outcome } from '../../../src/controllers/labtemplate/status.ts';
 
 const versionId = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/win11/versions/1.0.0';
 
@@ -57,13 +56,13 @@ describe('LabTemplate rules', () => {
     expect(templateLocation(template({ location: 'northeurope' }), account())).to.equal('northeurope');
     expect(checkPlacement(template({ location: 'northeurope' }), account(), 'northeurope')).to.equal(undefined);
     const outside = checkPlacement(template({ location: 'francecentral' }), account(), 'francecentral');
-    expect(outside).to.include({ stalled: true, reason: 'LocationOutsideGeography' });
+    expect(outside).to.include({ state: 'stalled', reason: 'LocationOutsideGeography' });
     expect(outside?.message).to.match(/francecentral.*Europe/);
   });
 
   it('needs a subnet with provider Azure only', () => {
     const azure = account({ provider: 'Azure', azure: { subscriptionId: '00000000-0000-0000-0000-000000000001', resourceGroup: 'rg' } });
-    expect(checkPlacement(template(), azure, 'westeurope')).to.include({ stalled: true, reason: 'SubnetRequired' });
+    expect(checkPlacement(template(), azure, 'westeurope')).to.include({ state: 'stalled', reason: 'SubnetRequired' });
     const subnetId = '/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/labs';
     expect(checkPlacement(template({ vm: { subnetId } }), azure, 'westeurope')).to.equal(undefined);
     expect(checkPlacement(template(), account(), 'westeurope')).to.equal(undefined);
@@ -76,18 +75,18 @@ describe('LabTemplate rules', () => {
   });
 
   it('resolves an export to the version it made, specialized by default, waiting until it has one', () => {
-    expect(resolveExport(template(), imageExport({ phase: 'Exporting' }))).to.include({ stalled: false, reason: 'ImageExportPending' });
+    expect(resolveExport(template(), imageExport({ phase: 'Exporting' }))).to.include({ state: 'progressing', reason: 'ImageExportPending' });
     const resolved = resolveExport(template(), imageExport({ version: '1.0.0', imageVersionId: versionId, sizeGiB: 30 }));
     expect(resolved).to.deep.equal({ image: { versionId, version: '1.0.0', osState: 'Specialized' }, name: 'win11', sizeGiB: 30 });
     const generalized = resolveExport(template(), imageExport({ version: '1.0.0', imageVersionId: versionId }, { image: { name: 'win11', osType: 'Windows', osState: 'Generalized' } }));
-    expect(isBlock(generalized) ? undefined : generalized.image.osState).to.equal('Generalized');
+    expect(isOutcome(generalized) ? undefined : generalized.image.osState).to.equal('Generalized');
   });
 
   it('refuses an export of another account, or one being deleted', () => {
     const other = imageExport({ version: '1.0.0', imageVersionId: versionId }, { labAccountRef: { name: 'other' } });
-    expect(resolveExport(template(), other)).to.include({ stalled: true, reason: 'LabAccountMismatch' });
+    expect(resolveExport(template(), other)).to.include({ state: 'stalled', reason: 'LabAccountMismatch' });
     const deleting = { ...imageExport({ version: '1.0.0', imageVersionId: versionId }), metadata: { name: 'exp', namespace: 'ns', deletionTimestamp: new Date() } };
-    expect(resolveExport(template(), deleting)).to.include({ stalled: true, reason: 'ImageExportDeleting' });
+    expect(resolveExport(template(), deleting)).to.include({ state: 'stalled', reason: 'ImageExportDeleting' });
   });
 
   it('reads availability from the export\'s regions, with the region\'s progress in the message', () => {
@@ -98,9 +97,9 @@ describe('LabTemplate rules', () => {
     const exp = imageExport({ version: '1.0.0', imageVersionId: versionId, phase: 'Replicating', regions });
     expect(exportAvailability(exp, 'westeurope')).to.equal(undefined);
     const waiting = exportAvailability(exp, 'northeurope');
-    expect(waiting).to.include({ stalled: false, reason: 'ReplicationInProgress' });
+    expect(waiting).to.include({ state: 'progressing', reason: 'ReplicationInProgress' });
     expect(waiting?.message).to.match(/northeurope: 40%/);
-    expect(exportAvailability(exp, 'uksouth')).to.include({ stalled: false, reason: 'ReplicationInProgress' });
+    expect(exportAvailability(exp, 'uksouth')).to.include({ state: 'progressing', reason: 'ReplicationInProgress' });
   });
 
   it('stalls when the export settled without a completed replica in the location', () => {
@@ -109,10 +108,10 @@ describe('LabTemplate rules', () => {
       { name: 'northeurope', state: 'Failed' as const, progress: 12, message: 'quota' },
     ];
     const partial = imageExport({ version: '1.0.0', imageVersionId: versionId, phase: 'PartiallySucceeded', regions });
-    expect(exportAvailability(partial, 'northeurope')).to.include({ stalled: true, reason: 'ReplicationFailed' });
-    expect(exportAvailability(partial, 'uksouth')).to.include({ stalled: true, reason: 'NotReplicatedToLocation' });
+    expect(exportAvailability(partial, 'northeurope')).to.include({ state: 'stalled', reason: 'ReplicationFailed' });
+    expect(exportAvailability(partial, 'uksouth')).to.include({ state: 'stalled', reason: 'NotReplicatedToLocation' });
     const retrying = imageExport({ version: '1.0.0', imageVersionId: versionId, phase: 'Replicating', regions });
-    expect(exportAvailability(retrying, 'northeurope')).to.include({ stalled: false, reason: 'ReplicationInProgress' });
+    expect(exportAvailability(retrying, 'northeurope')).to.include({ state: 'progressing', reason: 'ReplicationInProgress' });
   });
 
   it('resolves latest from the attachment catalogue, and x.y.z as given', () => {
@@ -124,7 +123,7 @@ describe('LabTemplate rules', () => {
     expect(galleryImageVersion(template({ image: { galleryImage: { name: 'ubuntu', version: 'latest' } } }), entry, 'shared')).to.equal('2.1.0');
     expect(galleryImageVersion(template({ image: { galleryImage: { name: 'ubuntu', version: '1.0.0' } } }), entry, 'shared')).to.equal('1.0.0');
     const missing = galleryImageVersion(template({ image: { galleryImage: { name: 'nope' } } }), catalogueEntry(attachment, 'nope'), 'shared');
-    expect(missing).to.include({ stalled: false, reason: 'ImageNotFound' });
+    expect(missing).to.include({ state: 'progressing', reason: 'ImageNotFound' });
   });
 
   it('reads availability of an observed version from ARM\'s replication status', () => {
@@ -141,7 +140,7 @@ describe('LabTemplate rules', () => {
     } as unknown as ImageVersionObservation;
     expect(observedAvailability(observed, 'westeurope')).to.equal(undefined);
     expect(observedAvailability(observed, 'northeurope')?.message).to.match(/northeurope: 65%/);
-    expect(observedAvailability(observed, 'uksouth')).to.include({ stalled: true, reason: 'NotReplicatedToLocation' });
+    expect(observedAvailability(observed, 'uksouth')).to.include({ state: 'stalled', reason: 'NotReplicatedToLocation' });
   });
 
   describe('rules before a VM is made', () => {
@@ -154,18 +153,18 @@ describe('LabTemplate rules', () => {
     });
 
     it('refuses a disabled image', () => {
-      expect(checkRules(template(), specialized, false)).to.include({ stalled: true, reason: 'ImageDisabled' });
+      expect(checkRules(template(), specialized, false)).to.include({ state: 'stalled', reason: 'ImageDisabled' });
     });
 
     it('refuses admin credentials with a specialized image, and requires them with a generalized one', () => {
-      expect(checkRules(template({ vm: generalizedCredentials }), specialized, true)).to.include({ stalled: true, reason: 'CredentialsNotAllowed' });
-      expect(checkRules(template(), generalized, true)).to.include({ stalled: true, reason: 'CredentialsRequired' });
+      expect(checkRules(template({ vm: generalizedCredentials }), specialized, true)).to.include({ state: 'stalled', reason: 'CredentialsNotAllowed' });
+      expect(checkRules(template(), generalized, true)).to.include({ state: 'stalled', reason: 'CredentialsRequired' });
       const marketplace = resolveMarketplace(template({ image: { marketplace: { publisher: 'canonical', offer: 'ubuntu-24_04-lts', sku: 'server' } } }))!;
       expect(checkRules(template(), marketplace, undefined)).to.include({ reason: 'CredentialsRequired' });
     });
 
     it('refuses an OS disk of 128 GB or more', () => {
-      expect(checkRules(template(), { ...specialized, sizeGiB: 128 }, true)).to.include({ stalled: true, reason: 'ImageTooLarge' });
+      expect(checkRules(template(), { ...specialized, sizeGiB: 128 }, true)).to.include({ state: 'stalled', reason: 'ImageTooLarge' });
       expect(checkRules(template(), { ...specialized, sizeGiB: 127 }, true)).to.equal(undefined);
     });
   });
@@ -188,13 +187,15 @@ describe('LabTemplate status', () => {
   const t0 = new Date('2026-01-01T00:00:00Z');
   const t1 = new Date('2026-01-01T00:01:00Z');
   const waitingOutcome: Outcome = {
-    phase: 'WaitingForImage',
-    state: 'reconciling',
+    state: 'progressing',
     reason: 'ReplicationInProgress',
     message: 'version 1.0.0 is replicating to northeurope: 40%',
-    image: { versionId, version: '1.0.0', osState: 'Specialized' },
-    imageResolved: { status: 'True', reason: 'Resolved', message: 'ImageExport exp: version 1.0.0' },
-    imageAvailable: { status: 'False', reason: 'ReplicationInProgress', message: 'version 1.0.0 is replicating to northeurope: 40%' },
+    found: {
+      phase: 'WaitingForImage',
+      image: { versionId, version: '1.0.0', osState: 'Specialized' },
+      imageResolved: { status: 'True', reason: 'Resolved', message: 'ImageExport exp: version 1.0.0' },
+      imageAvailable: { status: 'False', reason: 'ReplicationInProgress', message: 'version 1.0.0 is replicating to northeurope: 40%' },
+    },
   };
 
   it('writes conditions by the kstatus contract while waiting for the image', () => {
@@ -208,12 +209,12 @@ describe('LabTemplate status', () => {
     const first = computeStatus(template(), waitingOutcome, t0);
     const again = computeStatus({ ...template(), status: first }, waitingOutcome, t1);
     expect(again).to.deep.equal(first);
-    const withVm = computeStatus({ ...template(), status: first }, { phase: 'Ready', state: 'ready', reason: 'VirtualMachineReady', message: 'running', vm: { id: 'vm1', provisioningState: 'Succeeded' } }, t1);
-    const later = computeStatus({ ...template(), status: withVm }, { phase: 'Failed', state: 'stalled', reason: 'AdminPasswordSecretNotFound', message: 'create it' }, t1);
-    expect(later.image).to.deep.equal(waitingOutcome.image);
+    const withVm = computeStatus({ ...template(), status: first }, { state: 'ready', reason: 'VirtualMachineReady', message: 'running', found: { phase: 'Ready', vm: { id: 'vm1', provisioningState: 'Succeeded' } } }, t1);
+    const later = computeStatus({ ...template(), status: withVm }, { state: 'stalled', reason: 'AdminPasswordSecretNotFound', message: 'create it' }, t1);
+    expect(later.image).to.deep.equal(waitingOutcome.found?.image);
     expect(later.vm).to.deep.equal({ id: 'vm1', provisioningState: 'Succeeded' });
     expect(later.conditions?.map((c) => c.type)).to.include('Stalled').and.not.include('Reconciling');
-    const gone = computeStatus({ ...template(), status: withVm }, { phase: 'Provisioning', state: 'reconciling', reason: 'Provisioning', message: '', vm: null }, t1);
+    const gone = computeStatus({ ...template(), status: withVm }, { state: 'progressing', reason: 'Provisioning', message: '', found: { phase: 'Provisioning', vm: null } }, t1);
     expect(gone).not.to.have.property('vm');
   });
 });

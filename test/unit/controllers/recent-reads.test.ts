@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { RecentReads } from '../../../src/controllers/recent-reads.ts';
+import { RecentReads } from '../../../src/controllers/imageexport/recent-reads.ts';
 
 describe('RecentReads', function () {
   it('answers from one read for its ttl, shared by callers asking at once, and keeps only what `keep` accepts', async function () {

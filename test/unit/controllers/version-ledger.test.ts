@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ImageVersionObservation } from '../../../src/azure/index.ts';
-import { VersionLedger } from '../../../src/controllers/version-ledger.ts';
+import { VersionLedger } from '../../../src/controllers/imageexport/ledger.ts';
 
 const version = (name: string, exportUid?: string) => ({ name, exportUid }) as ImageVersionObservation;
 

@@ -1,18 +1,12 @@
 import { expect } from 'chai';
-import { pino } from 'pino';
-import { Informer } from '../../../src/runtime/informer.ts';
-import { RestClient } from '../../../src/runtime/rest-client.ts';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { IndexedStore } from '../../../src/runtime/store.ts';
 
 describe('informer cache', () => {
-  function informer(): Informer {
-    return new Informer(new RestClient({ server: 'https://127.0.0.1:1' }), { group: 'labimages.io', version: 'v1alpha1', plural: 'imageexports', kind: 'ImageExport' }, { log: pino({ level: 'silent' }) });
-  }
-
   it('keeps objects without their managedFields, indexed, with add and update events', () => {
-    const cache = informer();
-    cache.addIndex('byImage', (obj) => [String((obj as { spec?: { image?: string } }).spec?.image)]);
     const seen: string[] = [];
-    cache.addEventHandler({ add: () => seen.push('add'), update: () => seen.push('update') });
+    const cache = new IndexedStore<KubernetesObject>((change) => seen.push(change.type));
+    cache.addIndex('byImage', (obj) => [String((obj as { spec?: { image?: string } }).spec?.image)]);
     const object = (resourceVersion: string) => ({
       metadata: { name: 'e1', namespace: 'ns', resourceVersion, managedFields: [{ manager: 'kubectl', operation: 'Update' }] },
       spec: { image: 'win11' },
@@ -22,5 +16,18 @@ describe('informer cache', () => {
     expect(cache.get('e1', 'ns')?.metadata?.managedFields).to.equal(undefined);
     expect(cache.byIndex('byImage', 'win11').map((o) => o.metadata?.resourceVersion)).to.deep.equal(['2']);
     expect(seen).to.deep.equal(['add', 'update']);
+  });
+
+  it('replaces what a namespace held with a fresh list: gone objects deleted, changed ones updated, unchanged ones left', () => {
+    const seen: string[] = [];
+    const cache = new IndexedStore<KubernetesObject>((change) => seen.push(`${change.type} ${change.obj.metadata?.name}`));
+    const obj = (name: string, namespace: string, resourceVersion: string) => ({ metadata: { name, namespace, resourceVersion } });
+    cache.replace(undefined, [obj('a', 'ns', '1'), obj('b', 'ns', '1'), obj('c', 'other', '1')]);
+    seen.length = 0;
+    cache.replace('ns', [obj('a', 'ns', '1'), obj('b', 'ns', '2')]);
+    expect(seen).to.deep.equal(['update b']);
+    cache.replace('ns', [obj('b', 'ns', '2')]);
+    expect(seen).to.deep.equal(['update b', 'delete a']);
+    expect(cache.list().map((o) => o.metadata?.name).sort()).to.deep.equal(['b', 'c']);
   });
 });

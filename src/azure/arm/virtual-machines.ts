@@ -1,0 +1,42 @@
+import type { VirtualMachine } from '@azure/arm-compute';
+import type { ArmClient } from '../client.ts';
+import { virtualMachineId } from '../ids.ts';
+import { observeVirtualMachineModel } from '../observations.ts';
+import { startOperation } from '../operations.ts';
+import type { VirtualMachineRef, VirtualMachineSpec, VirtualMachines } from '../port.ts';
+import { callOptions, observe, optional, startDelete } from './calls.ts';
+
+function virtualMachineBody(ref: VirtualMachineRef, spec: VirtualMachineSpec): VirtualMachine {
+  return {
+    location: spec.location,
+    ...optional('tags', spec.tags),
+    hardwareProfile: { vmSize: spec.size },
+    storageProfile: {
+      imageReference: 'imageVersionId' in spec.image ? { id: spec.image.imageVersionId } : spec.image.marketplace,
+      osDisk: { createOption: 'FromImage', ...optional('diskSizeGB', spec.osDiskSizeGiB) },
+    },
+    ...(spec.admin ? { osProfile: { computerName: ref.name.slice(0, 15), adminUsername: spec.admin.username, adminPassword: spec.admin.password } } : {}),
+    ...(spec.subnetId
+      ? {
+          networkProfile: {
+            networkApiVersion: '2020-11-01',
+            networkInterfaceConfigurations: [{ name: `${ref.name}-nic`, primary: true, ipConfigurations: [{ name: 'ipconfig1', subnet: { id: spec.subnetId } }] }],
+          },
+        }
+      : {}),
+  };
+}
+
+export function armVirtualMachines(client: ArmClient, signal?: AbortSignal): VirtualMachines {
+  const { compute, subscriptionId } = client;
+  const options = callOptions(signal);
+  const id: VirtualMachines['virtualMachineId'] = (ref) => virtualMachineId(subscriptionId, ref);
+  return {
+    virtualMachineId: id,
+    observeVirtualMachine: (ref) =>
+      observe(async () => observeVirtualMachineModel(await compute.virtualMachines.get(ref.resourceGroup, ref.name, { ...options, expand: 'instanceView' }))),
+    createVirtualMachine: (ref, spec) =>
+      startOperation('virtualMachines.createOrUpdate', id(ref), (lro) => compute.virtualMachines.createOrUpdate(ref.resourceGroup, ref.name, virtualMachineBody(ref, spec), lro), signal),
+    deleteVirtualMachine: (ref) => startDelete('virtualMachines.delete', id(ref), (lro) => compute.virtualMachines.delete(ref.resourceGroup, ref.name, lro), signal),
+  };
+}

@@ -1,0 +1,24 @@
+// The narrow dependencies of a reconciler, so that a unit test can satisfy each with a plain object.
+import type { LabAccount } from '../../api/index.ts';
+import type { GalleryPort } from '../../azure/index.ts';
+import type { EventRecorder, ObjectClient } from '../../runtime/index.ts';
+
+/** What reconcilers ask of the API server: merge patches on objects and their status, and gets (Secrets). */
+export type ApiClient = Pick<ObjectClient, 'mergePatch' | 'mergePatchStatus' | 'get'>;
+
+/** Where reconcilers record Events. */
+export type Recorder = Pick<EventRecorder, 'event'>;
+
+/** A lab account's way into its galleries: the port, and where in Azure its resources live. */
+export interface AccountConnection {
+  /** Its calls are cancelled by the signal `connect` was given. */
+  port: GalleryPort;
+  subscriptionId: string;
+  resourceGroup: string;
+}
+
+/** Reaches a lab account's galleries (AccountConnector; a fake in unit tests). */
+export interface Connector {
+  /** Throws StalledError when the account cannot reach Azure (no Secret, no emulator). */
+  connect(account: LabAccount, signal?: AbortSignal): Promise<AccountConnection>;
+}

@@ -1,0 +1,38 @@
+// Every informer index a controller reads, by kind, in one place: the controllers register them
+// on the shared informers, and unit tests build their caches with the same ones.
+import type { GalleryAttachment, ImageExport, LabTemplate } from '../../api/index.ts';
+import { objectKey, type IndexFunc } from '../../runtime/index.ts';
+
+/** Exports, attachments and templates by `namespace/spec.labAccountRef.name`. */
+export const BY_ACCOUNT = 'labimages.io/by-account';
+/** Exports by `namespace/spec.source.labTemplateRef.name`. */
+export const BY_SOURCE_TEMPLATE = 'labimages.io/by-source-template';
+/** Exports by image definition name (lower case), to see the versions other exports of an image claim. */
+export const BY_IMAGE = 'labimages.io/by-image';
+/** Templates by `namespace/spec.image.imageExportRef.name`. */
+export const BY_EXPORT = 'labimages.io/by-export';
+
+type Indexes<T> = Record<string, IndexFunc<T>>;
+
+function byAccount(obj: { metadata?: { namespace?: string }; spec?: { labAccountRef?: { name?: string } } }): string[] {
+  const name = obj.spec?.labAccountRef?.name;
+  return name ? [objectKey(obj.metadata?.namespace, name)] : [];
+}
+
+export const EXPORT_INDEXES: Indexes<ImageExport> = {
+  [BY_ACCOUNT]: byAccount,
+  [BY_SOURCE_TEMPLATE]: (e) => (e.spec?.source?.labTemplateRef ? [objectKey(e.metadata?.namespace, e.spec.source.labTemplateRef.name)] : []),
+  [BY_IMAGE]: (e) => (e.spec?.image?.name ? [e.spec.image.name.toLowerCase()] : []),
+};
+
+export const ATTACHMENT_INDEXES: Indexes<GalleryAttachment> = { [BY_ACCOUNT]: byAccount };
+
+export const TEMPLATE_INDEXES: Indexes<LabTemplate> = {
+  [BY_ACCOUNT]: byAccount,
+  [BY_EXPORT]: (t) => (t.spec?.image?.imageExportRef ? [objectKey(t.metadata?.namespace, t.spec.image.imageExportRef.name)] : []),
+};
+
+/** Registers `indexes` on an informer (or a test's store); registering one twice is harmless. */
+export function addIndexes<T>(target: { addIndex(name: string, fn: IndexFunc<T>): void }, indexes: Indexes<T>): void {
+  for (const [name, fn] of Object.entries(indexes)) target.addIndex(name, fn);
+}

@@ -1,0 +1,105 @@
+// What a reconciler writes to its own object: the finalizer before anything exists in Azure, and
+// once per pass the status computed from the pass's Outcome (through the result finalizer), only
+// when it differs, with the Events its condition transitions call for.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from '../../log.ts';
+import {
+  READY,
+  STALLED,
+  addFinalizer,
+  findCondition,
+  hasFinalizer,
+  patchStatus,
+  removeFinalizer,
+  type Condition,
+  type ReconcileContext,
+  type ResourceType,
+  type Result,
+} from '../../runtime/index.ts';
+import type { ApiClient, Recorder } from './deps.ts';
+import type { Outcome, Released } from './outcome.ts';
+import { finalizeResult, runPass } from './result.ts';
+
+type WithStatus = KubernetesObject & { status?: { conditions?: readonly object[] } };
+
+/**
+ * An object's conditions as the runtime types them. The API schema leaves a condition's
+ * observedGeneration optional (metav1.Condition's), and the operator always writes it.
+ */
+export function conditionsOf(obj: { status?: { conditions?: readonly object[] } } | undefined): Condition[] | undefined {
+  return obj?.status?.conditions as Condition[] | undefined;
+}
+
+export function isBeingDeleted(obj: KubernetesObject): boolean {
+  return Boolean(obj.metadata?.deletionTimestamp);
+}
+
+/**
+ * Events for a status just written: one on every change of Ready's status, and one (Warning) on
+ * every new terminal failure (Stalled appearing, or its reason or message changing). A new
+ * object's first Ready while it makes progress (Unknown or False, not Stalled) is not news: it gets
+ * no Event, which saves an API write per object.
+ */
+export function recordConditionEvents(recorder: Recorder, obj: KubernetesObject, before: readonly Condition[] | undefined, after: readonly Condition[]): void {
+  const ready = findCondition(after, READY);
+  if (!ready) return;
+  const stalled = findCondition(after, STALLED);
+  const was = findCondition(before, STALLED);
+  const newFailure = stalled !== undefined && (was?.reason !== stalled.reason || was.message !== stalled.message);
+  const wasReady = findCondition(before, READY);
+  if (!newFailure && (wasReady?.status === ready.status || (!wasReady && ready.status !== 'True'))) return;
+  recorder.event(obj, ready.status === 'False' ? 'Warning' : 'Normal', ready.reason, ready.message);
+}
+
+export interface ObjectWriterOptions<T, F> {
+  resource: ResourceType;
+  /** The kind's finalizer; absent: the kind holds nothing in Azure that deletion must wait for. */
+  finalizer?: string;
+  /** The kind's status from the object and a pass's Outcome: pure. */
+  computeStatus(obj: T, outcome: Outcome<F>, now: Date): { conditions?: readonly object[]; phase?: string };
+  client: ApiClient;
+  events: Recorder;
+  /** How soon a Stalled object whose cause lies outside our watches is looked at again. */
+  stalledRecheckMs: number;
+}
+
+export class ObjectWriter<T extends WithStatus, F> {
+  readonly #options: ObjectWriterOptions<T, F>;
+
+  constructor(options: ObjectWriterOptions<T, F>) {
+    this.#options = options;
+  }
+
+  /** Puts the finalizer on before anything exists in Azure, so nothing there can outlive the object. */
+  async ensureFinalizer(obj: T): Promise<T> {
+    const { client, resource, finalizer } = this.#options;
+    return (finalizer && (await addFinalizer(client, resource, obj, finalizer))) || obj;
+  }
+
+  /** Runs one pass over a live object and shows how it ended. */
+  async finish(obj: T, pass: () => Promise<Outcome<F> | Released>, { log, signal }: ReconcileContext): Promise<Result> {
+    const { client, resource, finalizer, stalledRecheckMs } = this.#options;
+    const settled = finalizeResult(await runPass(pass), { stalledRecheckMs, aborted: signal.aborted });
+    if (settled.rethrow !== undefined) throw settled.rethrow;
+    if (settled.note) log.info(settled.note);
+    if (settled.released && finalizer) await removeFinalizer(client, resource, obj, finalizer);
+    if (settled.outcome) await this.#writeStatus(obj, settled.outcome, log);
+    return settled.result;
+  }
+
+  /** Runs one deletion pass, unless the object no longer carries our finalizer (then it is none of ours). */
+  async finishDeletion(obj: T, pass: () => Promise<Outcome<F> | Released>, context: ReconcileContext): Promise<Result> {
+    const { finalizer } = this.#options;
+    if (!finalizer || !hasFinalizer(obj, finalizer)) return {};
+    return await this.finish(obj, pass, context);
+  }
+
+  async #writeStatus(obj: T, outcome: Outcome<F>, log: Logger): Promise<void> {
+    const { client, resource, events, computeStatus } = this.#options;
+    const status = computeStatus(obj, outcome, new Date());
+    if (await patchStatus(client, resource, obj, status)) {
+      log.debug({ phase: status.phase, reason: outcome.reason }, 'status written');
+      recordConditionEvents(events, obj, conditionsOf(obj), conditionsOf({ status }) ?? []);
+    }
+  }
+}

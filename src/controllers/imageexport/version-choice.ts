@@ -1,0 +1,99 @@
+// Which image version an export makes, and finding it again: from status, from what this process
+// chose, from its tag (a process that crashed made it), or a new number.
+import type { ImageExport } from '../../api/index.ts';
+import type { GalleryPort, ImageRef, ImageVersionObservation } from '../../azure/index.ts';
+import type { ObjectReader } from '../../runtime/index.ts';
+import { BY_IMAGE } from '../common/indexes.ts';
+import { StalledError } from '../common/stalled.ts';
+import { VersionLedger } from './ledger.ts';
+import { nextVersion } from './version.ts';
+
+/** How many numbers to try before giving up for this pass: each one found in the way is noted, so the next choice passes it. */
+const ROUNDS = 5;
+
+/** The key of an image definition in this process's memos. */
+export function imageKey(ref: ImageRef): string {
+  return `${ref.resourceGroup}/${ref.gallery}/${ref.image}`.toLowerCase();
+}
+
+export interface ChosenVersion {
+  version: string;
+  /** The version in Azure; undefined when it is still to be made. */
+  observed: ImageVersionObservation | undefined;
+}
+
+/**
+ * Keeps, in this process only (an optimisation, rebuilt from Azure after a restart), the version
+ * each export chose, so that two workers choosing at once for one image do not pick the same one
+ * before the cache shows either, and the versions each image had when this process first looked.
+ */
+export class VersionChoice {
+  readonly #exports: ObjectReader<ImageExport>;
+  readonly #claims = new Map<string, { image: string; version: string }>();
+  readonly #ledger = new VersionLedger();
+
+  constructor(exports: ObjectReader<ImageExport>) {
+    this.#exports = exports;
+  }
+
+  /**
+   * The export's version: the one status records or this process chose (one GET), else one a
+   * crashed process made for it (found by its tag in the ledger), else a new one: spec.version, or
+   * the next after what the gallery has and other exports claim. A new one is checked free with a
+   * GET, since the ledger may miss an upload made after it listed the image. The choice is claimed.
+   */
+  async choose(exp: ImageExport, port: GalleryPort, image: ImageRef): Promise<ChosenVersion> {
+    const chosen = (await this.#known(exp, port, image)) ?? (await this.#choose(exp, port, image));
+    this.#claims.set(exp.metadata.uid ?? '', { image: imageKey(image), version: chosen.version });
+    return chosen;
+  }
+
+  forget(uid: string | undefined): void {
+    if (uid) this.#claims.delete(uid);
+  }
+
+  /** The version status records or this process chose, or one a crashed process made; undefined when there is none. */
+  async #known(exp: ImageExport, port: GalleryPort, image: ImageRef): Promise<ChosenVersion | undefined> {
+    const uid = exp.metadata.uid ?? '';
+    const key = imageKey(image);
+    const list = () => port.listImageVersions(image);
+    const own = this.#claims.get(uid);
+    const known = exp.status?.version ?? (own?.image === key ? own.version : undefined);
+    if (known) {
+      const observed = await port.observeImageVersion({ ...image, version: known });
+      if (!observed || observed.exportUid === uid) return { version: known, observed };
+      await this.#ledger.record(key, observed, list);
+      if (exp.spec.version) throw new StalledError('VersionInUse', `version ${known} of image ${image.image} belongs to another export or upload: choose another spec.version`);
+    }
+    const made = (await this.#ledger.versions(key, list)).find((v) => v.exportUid === uid);
+    return made ? { version: made.name, observed: await port.observeImageVersion({ ...image, version: made.name }) } : undefined;
+  }
+
+  async #choose(exp: ImageExport, port: GalleryPort, image: ImageRef): Promise<ChosenVersion> {
+    const uid = exp.metadata.uid ?? '';
+    const key = imageKey(image);
+    const list = () => port.listImageVersions(image);
+    for (let round = 0; round < ROUNDS; round++) {
+      const existing = (await this.#ledger.versions(key, list)).map((v) => v.name);
+      const candidate = exp.spec.version ?? nextVersion(new Set([...existing, ...this.#claimedByOthers(exp, key)]));
+      const inTheWay = await port.observeImageVersion({ ...image, version: candidate });
+      if (!inTheWay || inTheWay.exportUid === uid) return { version: candidate, observed: inTheWay };
+      await this.#ledger.record(key, inTheWay, list);
+      if (exp.spec.version) {
+        throw new StalledError('VersionInUse', `version ${exp.spec.version} of image ${image.image} already exists and was not made by this export: choose another spec.version`);
+      }
+    }
+    throw new Error(`image ${image.image}: every version chosen was taken by the time it was checked; trying again`);
+  }
+
+  /** Versions of the image that other exports hold in status, or have just chosen in this process. */
+  #claimedByOthers(exp: ImageExport, key: string): string[] {
+    const uid = exp.metadata.uid;
+    const fromCache = this.#exports
+      .byIndex(BY_IMAGE, exp.spec.image.name.toLowerCase())
+      .filter((e) => e.metadata.uid !== uid)
+      .flatMap((e) => (e.status?.version ? [e.status.version] : []));
+    const inFlight = [...this.#claims].filter(([other, claim]) => other !== uid && claim.image === key).map(([, claim]) => claim.version);
+    return [...fromCache, ...inFlight];
+  }
+}

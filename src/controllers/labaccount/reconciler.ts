@@ -1,0 +1,96 @@
+// The LabAccount reconciler: the account's geography and regions, its replication defaults
+// checked against them, its credentials checked with one cheap ARM read per sync period, and the
+// attachment that holds its gallery.
+import { RESOURCES, type GalleryAttachment, type LabAccount } from '../../api/index.ts';
+import { ArmError, isCredentialRejection } from '../../azure/index.ts';
+import type { Logger } from '../../log.ts';
+import { READY, isConditionTrue, keyOf, type ObjectReader, type ReconcileContext, type Request, type Result } from '../../runtime/index.ts';
+import type { OperatorContext } from '../common/context.ts';
+import type { ApiClient, Connector, Recorder } from '../common/deps.ts';
+import { holderOf } from '../common/holder.ts';
+import { BY_ACCOUNT } from '../common/indexes.ts';
+import { ObjectWriter, conditionsOf } from '../common/object-writer.ts';
+import { ready, type Outcome } from '../common/outcome.ts';
+import { StalledError } from '../common/stalled.ts';
+import { SyncMemo } from '../common/sync-memo.ts';
+import { checkReplicationRegions, geographyOfAccount } from './geography.ts';
+import { computeStatus } from './status.ts';
+
+export interface LabAccountDeps {
+  accounts: ObjectReader<LabAccount>;
+  attachments: ObjectReader<GalleryAttachment>;
+  client: ApiClient;
+  events: Recorder;
+  connector: Connector;
+  settings: Pick<OperatorContext, 'syncPeriodMs' | 'stalledRecheckMs'>;
+}
+
+function credentialsSource(account: LabAccount): string {
+  const secret = account.spec.azure?.credentials?.secretRef?.name;
+  return secret ? `the service principal in Secret ${secret} (spec.azure.credentials.secretRef)` : 'the operator\'s own identity';
+}
+
+export class LabAccountReconciler {
+  readonly #deps: LabAccountDeps;
+  readonly #writer: ObjectWriter<LabAccount, unknown>;
+  /** When each account's credentials were last checked: once per sync period. */
+  readonly #checked: SyncMemo;
+
+  constructor(deps: LabAccountDeps) {
+    this.#deps = deps;
+    this.#checked = new SyncMemo(deps.settings.syncPeriodMs);
+    this.#writer = new ObjectWriter({
+      resource: RESOURCES.LabAccount,
+      // The holder is read from the cache whatever the pass found, so the account always names it.
+      computeStatus: (account, outcome, now) => computeStatus(account, holderOf(deps.attachments.byIndex(BY_ACCOUNT, keyOf(account))), outcome, now),
+      client: deps.client,
+      events: deps.events,
+      stalledRecheckMs: deps.settings.stalledRecheckMs,
+    });
+  }
+
+  async reconcile({ namespace, name }: Request, context: ReconcileContext): Promise<Result> {
+    const account = this.#deps.accounts.get(name, namespace);
+    if (!account) {
+      this.#checked.forget(namespace, name);
+      return {};
+    }
+    return await this.#writer.finish(account, () => this.#sync(account, context), context);
+  }
+
+  /** One pass: the geography and the replication defaults from the spec, then (once per sync period) the credentials. */
+  async #sync(account: LabAccount, { log, signal }: ReconcileContext): Promise<Outcome> {
+    const { geography, regions } = geographyOfAccount(account.spec);
+    checkReplicationRegions(account.spec, geography, regions);
+    // Ready at this generation and checked within the sync period: nothing in Azure to look at yet.
+    const fingerprint = String(account.metadata.generation ?? 0);
+    let dueIn = isConditionTrue(conditionsOf(account), READY) ? this.#checked.dueIn(account, () => fingerprint) : 0;
+    if (dueIn === 0) {
+      await this.#checkCredentials(account, log, signal);
+      this.#checked.remember(account, fingerprint);
+      dueIn = this.#checked.periodMs;
+    }
+    return ready('AccountReady', `${account.spec.location} is in geography ${geography} (${regions.join(', ')}); ARM accepts ${credentialsSource(account)}`, { requeueAfter: dueIn });
+  }
+
+  /**
+   * One cheap ARM read that needs working credentials: the galleries of the account's resource
+   * group. Its two expected refusals are this check's verdict, said in the account's terms.
+   */
+  async #checkCredentials(account: LabAccount, log: Logger, signal: AbortSignal): Promise<void> {
+    const connection = await this.#deps.connector.connect(account, signal);
+    try {
+      await connection.port.listGalleries(connection.resourceGroup);
+    } catch (err) {
+      if (!(err instanceof ArmError)) throw err;
+      if (isCredentialRejection(err)) {
+        throw new StalledError('CredentialsRejected', `Azure refused ${credentialsSource(account)} (${err.code}): fix the credentials or the identity's role assignments on resource group ${connection.resourceGroup}`);
+      }
+      if (err.code === 'ResourceGroupNotFound') {
+        throw new StalledError('ResourceGroupNotFound', `resource group ${connection.resourceGroup} (spec.azure.resourceGroup) does not exist in subscription ${connection.subscriptionId}: create it`);
+      }
+      throw err;
+    }
+    log.debug({ resourceGroup: connection.resourceGroup }, 'credentials accepted by ARM');
+  }
+}

@@ -1,0 +1,173 @@
+import { expect } from 'chai';
+import { API_VERSION, type GalleryAttachment, type LabAccount } from '../../../src/api/index.ts';
+import { ArmError, CREATED_BY_TAG } from '../../../src/azure/index.ts';
+import { GALLERY_ATTACHMENT_FINALIZER, GalleryAttachmentReconciler } from '../../../src/controllers/galleryattachment/reconciler.ts';
+import type { Result } from '../../../src/runtime/index.ts';
+import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
+import { FakeGallery } from '../fakes/gallery.ts';
+import { NS, RECHECK_MS, readyCondition, table, type ReconcilerCase } from './reconcilers.ts';
+
+type Case = ReconcilerCase<World>;
+
+const SYNC_PERIOD_MS = 600_000;
+const GALLERY = { resourceGroup: 'rg', gallery: 'g' };
+
+function account(conditions = readyCondition()): LabAccount {
+  return { apiVersion: API_VERSION, kind: 'LabAccount', metadata: { name: 'cs', namespace: NS }, spec: { location: 'eastus' }, status: { observedGeneration: 1, conditions } };
+}
+
+function attachment(spec: Partial<GalleryAttachment['spec']> = {}, metadata: Partial<GalleryAttachment['metadata']> = {}): GalleryAttachment {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'GalleryAttachment',
+    metadata: { name: 'shared', namespace: NS, finalizers: [GALLERY_ATTACHMENT_FINALIZER], creationTimestamp: '2026-01-01T00:00:05Z' as unknown as Date, ...metadata },
+    spec: { labAccountRef: { name: 'cs' }, gallery: { name: 'g' }, ...spec },
+  };
+}
+
+class World {
+  readonly cluster = new FakeCluster();
+  readonly gallery = new FakeGallery();
+  readonly reconciler = new GalleryAttachmentReconciler({
+    attachments: this.cluster.attachments,
+    accounts: this.cluster.accounts,
+    exports: this.cluster.exports,
+    client: this.cluster.client,
+    events: this.cluster.recorder,
+    connector: connectorTo(this.gallery),
+    settings: { syncPeriodMs: SYNC_PERIOD_MS, stalledRecheckMs: RECHECK_MS },
+  });
+
+  constructor() {
+    this.cluster.put(account());
+    this.cluster.put(attachment());
+  }
+
+  reconcile(): Promise<Result> {
+    return this.reconciler.reconcile({ namespace: NS, name: 'shared' }, this.cluster.context());
+  }
+
+  get object() {
+    return this.attachment;
+  }
+
+  get attachment(): GalleryAttachment | undefined {
+    return this.cluster.attachments.get('shared', NS);
+  }
+}
+
+const ours = { tags: { [CREATED_BY_TAG]: 'uid-shared' } };
+const cases: Case[] = [
+  {
+    it: 'Stalls when an older attachment holds the account',
+    given: (w) => void w.cluster.put(attachment({}, { name: 'older', creationTimestamp: '2026-01-01T00:00:00Z' as unknown as Date })),
+    result: {},
+    verdict: 'Stalled/AccountAlreadyAttached',
+    then: (w) => expect(w.attachment?.status?.galleryId).to.equal(undefined),
+  },
+  { it: 'waits for its account to exist', given: (w) => w.cluster.accounts.remove(account()), result: {}, verdict: 'Reconciling/AccountNotFound' },
+  { it: 'waits for its account to be Ready', given: (w) => void w.cluster.put(account(readyCondition('False'))), result: {}, verdict: 'Reconciling/AccountNotReady' },
+  {
+    it: 'Stalls while its account is Stalled',
+    given: (w) => void w.cluster.put(account([...readyCondition('False'), { type: 'Stalled', status: 'True', reason: 'UnknownLocation', message: 'm', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 1 }])),
+    result: {},
+    verdict: 'Stalled/AccountNotReady',
+  },
+  {
+    it: 'creates its gallery, tagged with its uid',
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/CreatingGallery',
+    mutations: ['createGallery g'],
+    then: (w) => {
+      expect(w.gallery.calls.find((c) => c.method === 'createGallery')?.spec).to.deep.include({ tags: { [CREATED_BY_TAG]: 'uid-shared' } });
+      expect(w.cluster.events.map((e) => e.reason)).to.deep.equal(['CreatingGallery']);
+    },
+  },
+  { it: 'Stalls on a missing gallery it may not create, and looks again', given: (w) => void w.cluster.put(attachment({ gallery: { name: 'g', create: false } })), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/GalleryNotFound', mutations: [] },
+  { it: 'waits for a gallery being deleted before making it again', given: (w) => void w.gallery.putGallery(GALLERY, { provisioningState: 'Deleting' }), result: { requeueAfter: 2000 }, verdict: 'Reconciling/GalleryDeleting', mutations: [] },
+  {
+    it: 'Stalls on a failed gallery, showing it, and looks again',
+    given: (w) => void w.gallery.putGallery(GALLERY, { provisioningState: 'Failed' }),
+    result: { requeueAfter: RECHECK_MS },
+    verdict: 'Stalled/GalleryFailed',
+    then: (w) => expect(w.attachment?.status?.galleryId).to.equal(w.gallery.galleryId(GALLERY)),
+  },
+  { it: 'waits for a gallery ARM is making', given: (w) => void w.gallery.putGallery(GALLERY, { provisioningState: 'Creating' }), result: { requeueAfter: 2000 }, verdict: 'Reconciling/GalleryProvisioning' },
+  {
+    it: 'attaches its gallery with its catalogue, and reads it again each sync period',
+    given: (w) => {
+      w.gallery.putGallery(GALLERY, ours);
+      w.gallery.putImage({ ...GALLERY, image: 'ubuntu' }, { osState: 'Generalized' });
+      w.gallery.putVersion({ ...GALLERY, image: 'ubuntu', version: '1.0.0' }, ['eastus']);
+    },
+    result: { requeueAfter: SYNC_PERIOD_MS },
+    verdict: 'Ready/GalleryAttached',
+    mutations: [],
+    then: (w) => expect(w.attachment?.status?.images?.map((i) => [i.name, i.latestVersion, i.source])).to.deep.equal([['ubuntu', '1.0.0', 'External']]),
+  },
+  {
+    it: 'keeps its catalogue when ARM fails transiently, writing nothing',
+    given: (w) => {
+      w.cluster.put({ ...attachment(), status: { galleryId: w.gallery.galleryId(GALLERY), images: [{ name: 'kept', enabled: true, regions: [], source: 'External' }], conditions: readyCondition('False') } });
+      w.gallery.putGallery(GALLERY, ours);
+      w.gallery.failNext('listImages', new ArmError({ code: 'Http503', message: 'down', statusCode: 503, retryable: true }));
+    },
+    result: { requeue: true },
+    verdict: 'NotReady/Test',
+    then: (w) => expect(w.attachment?.status?.images?.map((i) => i.name)).to.deep.equal(['kept']),
+  },
+];
+
+const deletion: Case[] = [
+  {
+    it: 'detaches, leaving the gallery in Azure',
+    given: (w) => {
+      w.cluster.put(attachment({}, { deletionTimestamp: new Date() }));
+      w.gallery.putGallery(GALLERY, ours);
+    },
+    result: {},
+    verdict: 'none',
+    mutations: [],
+    then: (w) => {
+      expect(w.cluster.events.map((e) => e.reason)).to.deep.equal(['Detached']);
+      expect(w.attachment?.metadata.finalizers).to.deep.equal([]);
+    },
+  },
+  {
+    it: 'with deletionPolicy Delete deletes the empty gallery it created, and looks again when ARM says',
+    given: (w) => {
+      w.cluster.put(attachment({ deletionPolicy: 'Delete' }, { deletionTimestamp: new Date() }));
+      w.gallery.putGallery(GALLERY, ours);
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/DeletingGallery',
+    mutations: ['deleteGallery g'],
+  },
+  {
+    it: 'with deletionPolicy Delete keeps a gallery it adopted, saying why',
+    given: (w) => {
+      w.cluster.put(attachment({ deletionPolicy: 'Delete' }, { deletionTimestamp: new Date() }));
+      w.gallery.putGallery(GALLERY);
+    },
+    result: {},
+    verdict: 'none',
+    mutations: [],
+    then: (w) => expect(w.cluster.events.map((e) => `${e.type}/${e.reason}`)).to.deep.equal(['Warning/GalleryKept', 'Normal/Detached']),
+  },
+];
+
+describe('GalleryAttachment reconciler (fake gallery)', function () {
+  table('attaching', cases, () => new World());
+  table('deletion', deletion, () => new World());
+
+  it('reads nothing from Azure again right after a read, and comes back once the coalescing window ends', async function () {
+    const w = new World();
+    w.gallery.putGallery(GALLERY, ours);
+    await w.reconcile();
+    const reads = w.gallery.calls.length;
+    const again = await w.reconcile();
+    expect(w.gallery.calls.length).to.equal(reads);
+    // Within the first moments after a read the answer is the window's end, whatever changed (5 s at most).
+    expect(again.requeueAfter).to.be.within(4000, 5000);
+  });
+});

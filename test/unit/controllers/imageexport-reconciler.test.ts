@@ -1,0 +1,408 @@
+import { expect } from 'chai';
+import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
+import { ArmError } from '../../../src/azure/index.ts';
+import { StalledError } from '../../../src/controllers/common/stalled.ts';
+import { IMAGE_EXPORT_FINALIZER, ImageExportReconciler } from '../../../src/controllers/imageexport/reconciler.ts';
+import { defaultPriceTable } from '../../../src/pricing/price-table.ts';
+import type { Result } from '../../../src/runtime/index.ts';
+import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
+import { FakeGallery } from '../fakes/gallery.ts';
+import { NS, RECHECK_MS, readyCondition, table, verdict, type ReconcilerCase } from './reconcilers.ts';
+
+type Case = ReconcilerCase<World>;
+
+const IMAGE = { resourceGroup: 'rg', gallery: 'g', image: 'img' };
+const SOURCE = { resourceGroup: 'rg', name: 'src' };
+const SOURCE_ID = `/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/src`;
+const version = (v: string) => ({ ...IMAGE, version: v });
+const arm = (code: string, statusCode: number, retryable: boolean, retryAfterMs?: number) =>
+  new ArmError({ code, message: `${code} from the test`, statusCode, retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+
+function account(status: Partial<NonNullable<LabAccount['status']>> = {}): LabAccount {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'LabAccount',
+    metadata: { name: 'cs', namespace: NS },
+    spec: { location: 'eastus' },
+    status: { geography: 'United States', regions: ['eastus', 'westus'], gallery: { attachment: 'shared' }, conditions: readyCondition(), ...status },
+  };
+}
+
+function attachment(status: NonNullable<GalleryAttachment['status']> = { galleryId: '/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/galleries/g', conditions: readyCondition() }): GalleryAttachment {
+  return { apiVersion: API_VERSION, kind: 'GalleryAttachment', metadata: { name: 'shared', namespace: NS }, spec: { labAccountRef: { name: 'cs' }, gallery: { name: 'g', resourceGroup: 'rg' } }, status };
+}
+
+function exportOf(spec: Partial<ImageExport['spec']> = {}, status?: ImageExport['status'], metadata: Partial<ImageExport['metadata']> = {}): ImageExport {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ImageExport',
+    metadata: { name: 'e1', namespace: NS, finalizers: [IMAGE_EXPORT_FINALIZER], ...metadata },
+    spec: { labAccountRef: { name: 'cs' }, source: { virtualMachineId: SOURCE_ID }, image: { name: 'img', osType: 'Linux' }, replication: { regions: ['eastus', 'westus'] }, ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+/** A Ready account and attachment, the image definition, the source VM, and export e1 (without status) in the cache. */
+class World {
+  readonly cluster = new FakeCluster();
+  readonly gallery = new FakeGallery();
+  readonly connector = connectorTo(this.gallery);
+  readonly reconciler: ImageExportReconciler;
+
+  constructor() {
+    this.cluster.put(account());
+    this.cluster.put(attachment());
+    this.cluster.put(exportOf());
+    this.gallery.putImage(IMAGE);
+    this.gallery.putVm(SOURCE, { osDiskSizeGiB: 30 });
+    this.reconciler = new ImageExportReconciler({
+      exports: this.cluster.exports,
+      accounts: this.cluster.accounts,
+      attachments: this.cluster.attachments,
+      templates: this.cluster.templates,
+      client: this.cluster.client,
+      events: this.cluster.recorder,
+      connector: this.connector,
+      settings: { prices: defaultPriceTable, regionRetries: 3, stalledRecheckMs: RECHECK_MS },
+    });
+  }
+
+  reconcile(): Promise<Result> {
+    return this.reconciler.reconcile({ namespace: NS, name: 'e1' }, this.cluster.context());
+  }
+
+  get object() {
+    return this.export;
+  }
+
+  get export(): ImageExport | undefined {
+    return this.cluster.exports.get('e1', NS);
+  }
+}
+
+const tagged = { exportUid: 'uid-e1' };
+const replicating = (westus: number) => ({ aggregatedState: 'InProgress', regions: [{ region: 'eastus', state: 'Completed', progress: 100, details: '' }, { region: 'westus', state: 'Replicating', progress: westus, details: '' }] });
+
+const sync: Case[] = [
+  { it: 'waits for an account that does not exist', given: (w) => w.cluster.accounts.remove(account()), result: {}, verdict: 'Reconciling/AccountNotReady', mutations: [] },
+  { it: 'waits for an account that is not Ready', given: (w) => void w.cluster.put(account({ conditions: readyCondition('False') })), result: {}, verdict: 'Reconciling/AccountNotReady' },
+  { it: 'waits for the account to be attached', given: (w) => void w.cluster.put(account({ gallery: undefined })), result: {}, verdict: 'Reconciling/NoGalleryAttached' },
+  { it: 'waits for the attachment to be Ready', given: (w) => void w.cluster.put(attachment({ conditions: readyCondition() })), result: {}, verdict: 'Reconciling/NoGalleryAttached' },
+  {
+    it: 'Stalls a region outside the geography, for a spec change to fix',
+    given: (w) => void w.cluster.put(exportOf({ replication: { regions: ['eastus', 'westeurope'] } })),
+    result: {},
+    verdict: 'Stalled/RegionOutsideGeography',
+    mutations: [],
+  },
+  { it: 'creates a missing image definition', given: (w) => w.gallery.images.clear(), result: { requeueAfter: 1000 }, verdict: 'Reconciling/CreatingImageDefinition', mutations: ['createImage img'] },
+  { it: 'waits for a definition ARM is making', given: (w) => void w.gallery.putImage(IMAGE, { provisioningState: 'Creating' }), result: { requeueAfter: 1000 }, verdict: 'Reconciling/CreatingImageDefinition', mutations: [] },
+  { it: 'Stalls on a definition of another kind, and looks again', given: (w) => void w.gallery.putImage(IMAGE, { osType: 'Windows' }), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/ImageDefinitionMismatch' },
+  { it: 'Stalls when the source VM does not exist, and looks again', given: (w) => w.gallery.vms.clear(), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/SourceMissing', mutations: [] },
+  { it: 'waits for a source VM ARM is making', given: (w) => void w.gallery.putVm(SOURCE, { provisioningState: 'Creating' }), result: { requeueAfter: 2000 }, verdict: 'Reconciling/SourceNotReady' },
+  {
+    it: 'waits for a LabTemplate to have its VM',
+    given: (w) => {
+      w.cluster.put(exportOf({ source: { labTemplateRef: { name: 't' } } }));
+      w.cluster.put({ apiVersion: API_VERSION, kind: 'LabTemplate', metadata: { name: 't', namespace: NS }, spec: { labAccountRef: { name: 'cs' }, image: { marketplace: { publisher: 'p', offer: 'o', sku: 's' } } } } as LabTemplate);
+    },
+    result: {},
+    verdict: 'Reconciling/SourceNotReady',
+  },
+  {
+    it: 'Stalls when a vanished version has no template VM to be made again from',
+    given: (w) => void w.cluster.put(exportOf({ source: { labTemplateRef: { name: 'gone' } } }, { version: '1.0.0', imageVersionId: '/gone' })),
+    result: { requeueAfter: RECHECK_MS },
+    verdict: 'Stalled/SourceMissing',
+  },
+  {
+    it: 'creates version 1.0.0 of a new image, tagged with the export, in every target region',
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/Exporting',
+    phase: 'Exporting',
+    mutations: ['createImageVersion 1.0.0'],
+    then: (w) => {
+      expect(w.gallery.calls.find((c) => c.method === 'createImageVersion')?.spec).to.deep.include({ exportUid: 'uid-e1', targetRegions: [
+        { name: 'eastus', replicaCount: 1, storageAccountType: 'Standard_LRS' },
+        { name: 'westus', replicaCount: 1, storageAccountType: 'Standard_LRS' },
+      ] });
+      expect(w.export?.status).to.deep.include({ version: '1.0.0', sizeGiB: 30 });
+    },
+  },
+  { it: 'numbers past the versions in the gallery', given: (w) => void w.gallery.putVersion(version('1.0.4'), ['eastus'], { exportUid: 'other' }), result: { requeueAfter: 1000 }, verdict: 'Reconciling/Exporting', mutations: ['createImageVersion 1.0.5'] },
+  {
+    it: 'numbers past the versions other exports of the image hold',
+    given: (w) => void w.cluster.put({ ...exportOf({}, { version: '1.0.7' }), metadata: { name: 'e0', namespace: NS } }),
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/Exporting',
+    mutations: ['createImageVersion 1.0.8'],
+  },
+  {
+    it: 'Stalls a spec.version an upload holds, for a spec change to fix',
+    given: (w) => {
+      w.cluster.put(exportOf({ version: '2.0.0' }));
+      w.gallery.putVersion(version('2.0.0'), ['eastus']);
+    },
+    result: {},
+    verdict: 'Stalled/VersionInUse',
+    mutations: [],
+  },
+  {
+    it: 'Stalls when the version status records turns out to be another export\'s',
+    given: (w) => {
+      w.cluster.put(exportOf({ version: '2.0.0' }, { version: '2.0.0' }));
+      w.gallery.putVersion(version('2.0.0'), ['eastus'], { exportUid: 'other' });
+    },
+    result: {},
+    verdict: 'Stalled/VersionInUse',
+  },
+  { it: 'adopts the version a crashed process made for it, found by its tag', given: (w) => void w.gallery.putVersion(version('1.0.3'), ['eastus', 'westus'], tagged), result: {}, verdict: 'Ready/Succeeded', mutations: [], phase: 'Succeeded' },
+  {
+    it: 'waits for a version ARM is making when no operation of this process says when',
+    given: (w) => {
+      w.cluster.put(exportOf({}, { version: '1.0.0' }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus', 'westus'], { ...tagged, provisioningState: 'Creating', replication: replicating(0) });
+    },
+    result: { requeueAfter: 2000 },
+    verdict: 'Reconciling/Exporting',
+    mutations: [],
+  },
+  {
+    it: 'follows the operation it started: as long as ARM says',
+    given: async (w) => {
+      await w.reconcile();
+      w.gallery.pollAnswer = { state: 'InProgress', handle: { operation: 'op', resourceId: 'r', startedAt: '', notBefore: '' }, retryAfterMs: 3000 };
+    },
+    result: { requeueAfter: 3000 },
+    verdict: 'Reconciling/Exporting',
+    mutations: ['createImageVersion 1.0.0', 'poll createImageVersion'],
+  },
+  {
+    it: 'looks again soon after its operation failed, then Stalls with ARM\'s error',
+    given: async (w) => {
+      await w.reconcile();
+      w.gallery.pollAnswer = { state: 'Failed', error: arm('OperationFailed', 500, false) };
+      expect(await w.reconcile()).to.deep.equal({ requeueAfter: 500 });
+      w.gallery.putVersion(version('1.0.0'), ['eastus', 'westus'], { ...tagged, provisioningState: 'Failed', replication: replicating(0) });
+    },
+    result: { requeueAfter: RECHECK_MS },
+    verdict: 'Stalled/ExportFailed',
+    then: (w) => expect(verdict(w.export)).to.equal('Stalled/ExportFailed') && expect(JSON.stringify(w.export?.status)).to.contain('OperationFailed from the test'),
+  },
+  {
+    it: 'follows replication every 2 s at first',
+    given: (w) => {
+      w.cluster.put(exportOf({}, { version: '1.0.0' }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus', 'westus'], { ...tagged, replication: replicating(40) });
+    },
+    result: { requeueAfter: 2000 },
+    verdict: 'Reconciling/Replicating',
+    phase: 'Replicating',
+    mutations: [],
+  },
+  {
+    it: 'narrows the regions of the existing version',
+    given: (w) => {
+      w.cluster.put(exportOf({ replication: { regions: ['eastus'] } }, { version: '1.0.0' }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus', 'westus'], tagged);
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Ready/Succeeded',
+    mutations: ['updateImageVersion 1.0.0'],
+  },
+  {
+    it: 'applies a changed excludeFromLatest to the existing version',
+    given: (w) => {
+      w.cluster.put(exportOf({ excludeFromLatest: true }, { version: '1.0.0' }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus', 'westus'], tagged);
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Ready/Succeeded',
+    mutations: ['updateImageVersion 1.0.0'],
+  },
+  {
+    it: 'takes a failed region out, to be added back after its backoff',
+    given: (w) => {
+      w.cluster.put(exportOf({}, { version: '1.0.0' }));
+      const failed = { aggregatedState: 'Failed', regions: [{ region: 'eastus', state: 'Completed', progress: 100, details: '' }, { region: 'westus', state: 'Failed', progress: 40, details: 'remove it, then add it back' }] };
+      w.gallery.putVersion(version('1.0.0'), ['eastus', 'westus'], { ...tagged, replication: failed });
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/Replicating',
+    mutations: ['updateImageVersion 1.0.0'],
+    then: (w) => expect(w.export?.status?.regions?.find((r) => r.name === 'westus')).to.include({ state: 'Queued', attempts: 1 }),
+  },
+  {
+    it: 'wakes when a waiting region is due, sooner than the replication poll',
+    given: (w) => {
+      const nextAttemptTime = new Date(Date.now() + 1500).toISOString();
+      w.cluster.put(exportOf({}, { version: '1.0.0', regions: [{ name: 'eastus', state: 'Completed' }, { name: 'westus', state: 'Queued', attempts: 1, nextAttemptTime }] }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus'], tagged);
+    },
+    result: { requeueAfter: 1500 },
+    verdict: 'Reconciling/Replicating',
+    mutations: [],
+  },
+  {
+    it: 'is Ready once every region is Completed, and looks no more',
+    given: (w) => {
+      w.cluster.put(exportOf({}, { version: '1.0.0' }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus', 'westus'], tagged);
+    },
+    result: {},
+    verdict: 'Ready/Succeeded',
+    phase: 'Succeeded',
+    mutations: [],
+  },
+  {
+    it: 'settles PartiallySucceeded once a region\'s retries are spent',
+    given: (w) => {
+      w.cluster.put(exportOf({}, { version: '1.0.0', regions: [{ name: 'eastus', state: 'Completed' }, { name: 'westus', state: 'Replicating', attempts: 3 }] }));
+      const failed = { aggregatedState: 'Failed', regions: [{ region: 'eastus', state: 'Completed', progress: 100, details: '' }, { region: 'westus', state: 'Failed', progress: 40, details: 'no luck' }] };
+      w.gallery.putVersion(version('1.0.0'), ['eastus', 'westus'], { ...tagged, replication: failed });
+    },
+    result: {},
+    verdict: 'NotReady/RegionsFailed',
+    phase: 'PartiallySucceeded',
+    mutations: [],
+  },
+];
+
+const failures: Case[] = [
+  {
+    it: 'Stalls when the account\'s Secret is missing, and looks again',
+    given: (w) => void (w.connector.connect = async () => Promise.reject(new StalledError('CredentialsNotFound', 'create the Secret'))),
+    result: { requeueAfter: RECHECK_MS },
+    verdict: 'Stalled/CredentialsNotFound',
+  },
+  {
+    it: 'Stalls when the operator runs without an emulator, until it is restarted',
+    given: (w) => void (w.connector.connect = async () => Promise.reject(new StalledError('EmulatorDisabled', 'run with an emulator'))),
+    result: {},
+    verdict: 'Stalled/EmulatorDisabled',
+  },
+  { it: 'Stalls CredentialsRejected on a 403, and looks again', given: (w) => void w.gallery.failNext('listImageVersions', arm('AuthorizationFailed', 403, false)), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/CredentialsRejected' },
+  { it: 'Stalls on ARM\'s refusal with its code, and looks again', given: (w) => void w.gallery.failNext('createImageVersion', arm('InvalidParameter', 400, false)), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/InvalidParameter' },
+  { it: 'writes nothing when ARM throttles, and comes back after Retry-After', given: (w) => void w.gallery.failNext('listImageVersions', arm('TooManyRequests', 429, true, 7000)), result: { requeueAfter: 7000 }, verdict: 'none' },
+  { it: 'writes nothing when ARM fails transiently without Retry-After, and backs off', given: (w) => void w.gallery.failNext('listImageVersions', arm('Http503', 503, true)), result: { requeue: true }, verdict: 'none' },
+];
+
+const deletion: Case[] = [
+  {
+    it: 'waits for the templates that use it',
+    given: (w) => {
+      w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      w.cluster.put({ apiVersion: API_VERSION, kind: 'LabTemplate', metadata: { name: 't1', namespace: NS }, spec: { labAccountRef: { name: 'cs' }, image: { imageExportRef: { name: 'e1' } } } } as LabTemplate);
+    },
+    result: {},
+    verdict: 'Reconciling/InUse',
+    phase: 'Deleting',
+    mutations: [],
+    then: (w) => expect(w.export?.status?.conditions?.find((c) => c.type === 'DeletionBlocked')).to.include({ status: 'True', reason: 'InUse' }),
+  },
+  {
+    it: 'keeps its version with deletionPolicy Retain',
+    given: (w) => {
+      w.cluster.put(exportOf({ deletionPolicy: 'Retain' }, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus'], tagged);
+    },
+    result: {},
+    verdict: 'none',
+    mutations: [],
+    then: (w) => expect(w.export?.metadata.finalizers).to.deep.equal([]),
+  },
+  {
+    it: 'lets go with a Warning Event when the account is gone',
+    given: (w) => {
+      w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      w.cluster.accounts.remove(account());
+    },
+    result: {},
+    verdict: 'none',
+    mutations: [],
+    then: (w) => {
+      expect(w.cluster.events.map((e) => `${e.type}/${e.reason}`)).to.deep.equal(['Warning/ImageVersionLeft']);
+      expect(w.export?.metadata.finalizers).to.deep.equal([]);
+    },
+  },
+  {
+    it: 'deletes the version it made, and looks again when ARM says',
+    given: (w) => {
+      w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus'], tagged);
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/Deleting',
+    mutations: ['deleteImageVersion 1.0.0'],
+  },
+  {
+    it: 'finds its version by tag when status lost it',
+    given: (w) => {
+      w.cluster.put(exportOf({}, undefined, { deletionTimestamp: new Date() }));
+      w.gallery.putVersion(version('1.0.2'), ['eastus'], tagged);
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/Deleting',
+    mutations: ['deleteImageVersion 1.0.2'],
+  },
+  {
+    it: 'never deletes another export\'s version, and lets go',
+    given: (w) => {
+      w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus'], { exportUid: 'other' });
+    },
+    result: {},
+    verdict: 'none',
+    mutations: [],
+    then: (w) => expect(w.export?.metadata.finalizers).to.deep.equal([]),
+  },
+  {
+    it: 'waits while ARM deletes it',
+    given: (w) => {
+      w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus'], { ...tagged, provisioningState: 'Deleting' });
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/Deleting',
+    mutations: [],
+  },
+  {
+    it: 'leaves alone an export being deleted that does not carry its finalizer',
+    given: (w) => void w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date(), finalizers: ['someone.else/keep'] })),
+    result: {},
+    verdict: 'none',
+    then: (w) => expect(w.gallery.calls).to.deep.equal([]),
+  },
+];
+
+describe('ImageExport reconciler (fake gallery)', function () {
+  table('a live export', sync, () => new World());
+  table('failures', failures, () => new World());
+  table('deletion', deletion, () => new World());
+
+  it('gives up for this pass when every version it chooses is taken by the time it looks', async function () {
+    const w = new World();
+    w.gallery.observeImageVersion = async (ref) => ({ ...w.gallery.putVersion(ref, ['eastus'], { exportUid: 'racing-upload' }) });
+    const error = await w.reconcile().catch((err: unknown) => err);
+    expect(error).to.be.instanceOf(Error).with.property('message').that.contains('every version chosen was taken');
+    expect(w.cluster.statusPatches).to.deep.equal([]);
+  });
+
+  it('puts its finalizer on before anything is made in Azure', async function () {
+    const w = new World();
+    w.cluster.put(exportOf({}, undefined, { finalizers: [] }));
+    await w.reconcile();
+    expect(w.export?.metadata.finalizers).to.deep.equal([IMAGE_EXPORT_FINALIZER]);
+    expect(w.gallery.mutations()).to.deep.equal(['createImageVersion 1.0.0']);
+  });
+
+  it('writes nothing when a pass finds what status already says', async function () {
+    const w = new World();
+    w.cluster.put(exportOf({}, { version: '1.0.0' }));
+    w.gallery.putVersion(version('1.0.0'), ['eastus', 'westus'], tagged);
+    await w.reconcile();
+    const writes = w.cluster.statusPatches.length;
+    await w.reconcile();
+    expect(w.cluster.statusPatches.length).to.equal(writes);
+  });
+});
