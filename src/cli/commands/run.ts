@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../../log.ts';
-import { DEFAULT_CONCURRENCY, emulatorAt, startOperator, type EmulatorSetting } from '../../operator.ts';
+import { DEFAULT_CONCURRENCY, DEFAULT_STALLED_RECHECK_MS, emulatorAt, startOperator, type EmulatorSetting } from '../../operator.ts';
 import { defaultPriceTable, loadPriceTable } from '../../pricing/price-table.ts';
-import { loadRestConfig, parseDuration } from '../../runtime/index.ts';
+import { DEFAULT_SYNC_PERIOD_MS, loadRestConfig } from '../../runtime/index.ts';
 import { duration, positiveInt, seconds } from '../arguments.ts';
 import { untilSignal } from '../signals.ts';
 
@@ -37,7 +37,7 @@ export function registerRunCommand(program: Command): void {
     .option('--metrics-bind-address <addr>', 'address /metrics listens on; 0 disables it', ':8080')
     .option('--health-probe-bind-address <addr>', 'address /healthz and /readyz listen on; 0 disables it', ':8081')
     .option('--concurrency <n>', 'workers per controller (a key is never reconciled by two at once)', positiveInt, DEFAULT_CONCURRENCY)
-    .addOption(new Option('--sync-period <duration>', 'how often every object is reconciled again (drift detection, external images)').argParser(duration).default(parseDuration('10m'), '10m'))
+    .addOption(new Option('--sync-period <duration>', 'how often every object is reconciled again (drift detection, external images)').argParser(duration).default(DEFAULT_SYNC_PERIOD_MS, `${DEFAULT_SYNC_PERIOD_MS / 60_000}m`))
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .option('--emulator <where>', 'ARM emulator for Simulated lab accounts: embedded (in this process), the URL of a standalone one (`labimage emulator`), or off', 'embedded')
     .option('--emulator-ca <file>', "CA certificate of the standalone emulator (`labimage emulator` prints its path)")
@@ -69,7 +69,7 @@ export function registerRunCommand(program: Command): void {
         prices: options.priceTable ? await loadPriceTable(options.priceTable) : defaultPriceTable,
         regionRetries: options.regionRetries,
         // A Stalled object whose cause we do not watch (a Secret, Azure) is looked at again this often.
-        stalledRecheckMs: Math.min(options.syncPeriod, 30_000),
+        stalledRecheckMs: Math.min(options.syncPeriod, DEFAULT_STALLED_RECHECK_MS),
       });
 
       void untilSignal().then((signal) => {

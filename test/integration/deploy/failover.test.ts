@@ -14,7 +14,7 @@ import { Registry } from 'prom-client';
 import { RESOURCES } from '../../../src/api/index.ts';
 import { createArmClient, simulatedCredential } from '../../../src/azure/index.ts';
 import { applyExamples, readExamples, seedExternalVms } from '../../../src/cli/examples.ts';
-import { simulatedSubscriptionId } from '../../../src/controllers/account-connector.ts';
+import { simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
 import { freeLoopbackPort } from '../../../src/net/ports.ts';
 import { ObjectClient, READY, findCondition, type Condition } from '../../../src/runtime/index.ts';
 import type { Foreground } from '../../e2e/processes.ts';
