@@ -6,6 +6,11 @@ import { startOperation } from '../operations.ts';
 import type { VirtualMachineRef, VirtualMachineSpec, VirtualMachines } from '../port.ts';
 import { callOptions, observe, optional, startDelete } from './calls.ts';
 
+/**
+ * The template VM's body. Its OS disk and NIC go with it (`deleteOption: Delete`): ARM's default is
+ * Detach, which would leave both behind, billed, every time a LabTemplate is deleted. Templates
+ * take images with a single OS disk only, so there are no data disks to declare.
+ */
 function virtualMachineBody(ref: VirtualMachineRef, spec: VirtualMachineSpec): VirtualMachine {
   return {
     location: spec.location,
@@ -13,14 +18,16 @@ function virtualMachineBody(ref: VirtualMachineRef, spec: VirtualMachineSpec): V
     hardwareProfile: { vmSize: spec.size },
     storageProfile: {
       imageReference: 'imageVersionId' in spec.image ? { id: spec.image.imageVersionId } : spec.image.marketplace,
-      osDisk: { createOption: 'FromImage', ...optional('diskSizeGB', spec.osDiskSizeGiB) },
+      osDisk: { createOption: 'FromImage', deleteOption: 'Delete', ...optional('diskSizeGB', spec.osDiskSizeGiB) },
     },
     ...(spec.admin ? { osProfile: { computerName: ref.name.slice(0, 15), adminUsername: spec.admin.username, adminPassword: spec.admin.password } } : {}),
     ...(spec.subnetId
       ? {
           networkProfile: {
             networkApiVersion: '2020-11-01',
-            networkInterfaceConfigurations: [{ name: `${ref.name}-nic`, primary: true, ipConfigurations: [{ name: 'ipconfig1', subnet: { id: spec.subnetId } }] }],
+            networkInterfaceConfigurations: [
+              { name: `${ref.name}-nic`, primary: true, deleteOption: 'Delete', ipConfigurations: [{ name: 'ipconfig1', subnet: { id: spec.subnetId } }] },
+            ],
           },
         }
       : {}),

@@ -2,9 +2,10 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { API_VERSION, GROUP, LAB_TEMPLATE, RESOURCES, VERSION, type ImageExport, type LabAccount, type LabTemplate, type LabTemplateSpec } from '../../../src/api/index.ts';
 import { TEMPLATE_UID_TAG as templateUidTag, type GalleryPort, type GalleryRef } from '../../../src/azure/index.ts';
-import { simulatedResourceGroup } from '../../../src/controllers/common/account-connector.ts';
+import { simulatedResourceGroup, simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
 
 import { vmName } from '../../../src/controllers/labtemplate/rules.ts';
+import { raw } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
@@ -73,6 +74,14 @@ async function accountWithGallery(op: TestOperator, images?: Parameters<typeof c
  * An image uploaded outside any lab: a definition, a VM from the marketplace (its OS disk of
  * `diskGiB`), and a version made from that VM, replicated to the whole geography.
  */
+/** Every resource of one type (`Microsoft.Compute/disks`) in a resource group of the test's emulator, as ARM lists them. */
+async function listIn(op: TestOperator, resourceGroup: string, type: string): Promise<unknown[]> {
+  const apiVersion = type.startsWith('Microsoft.Network') ? '2024-05-01' : '2024-03-02';
+  const answer = await raw(op.emulator, 'GET', `/subscriptions/${simulatedSubscriptionId}/resourceGroups/${resourceGroup}/providers/${type}?api-version=${apiVersion}`);
+  expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
+  return (answer.body as { value: unknown[] }).value;
+}
+
 /** The template VM as Azure has it. */
 function observeTemplateVm(op: TestOperator, template: LabTemplate) {
   return armPort(op).observeVirtualMachine({ resourceGroup: simulatedResourceGroup({ metadata: { namespace: op.namespace } } as LabAccount), name: vmName(template) });
@@ -189,6 +198,21 @@ describe('LabTemplate controller: rules', function () {
       vm: { adminUsername: 'labadmin', adminPasswordSecretRef: { name: 'unknown-admin', key: 'password' } },
     });
     expect(await untilStalled(op, 'no-such-image', 'PlatformImageNotFound')).to.contain('nobody:nothing:none');
+  });
+
+  it('leaves nothing billed behind: deleting a template deletes its VM with its OS disk and NIC', async function () {
+    const resourceGroup = simulatedResourceGroup({ metadata: { namespace: op.namespace } } as LabAccount);
+    const subnetId = `/subscriptions/${simulatedSubscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Network/virtualNetworks/labs/subnets/default`;
+    const template = await createTemplate(op, 'billed', { image: { marketplace: WINDOWS_11 }, vm: { ...ADMIN, subnetId } });
+    await untilReady(op, 'billed');
+    const attachedTo = (kind: string) => listIn(op, resourceGroup, kind).then((items) => items.filter((item) => JSON.stringify(item).includes(vmName(template))));
+    expect(await attachedTo('Microsoft.Compute/disks'), 'the OS disk while the VM runs').to.have.length(1);
+    expect(await attachedTo('Microsoft.Network/networkInterfaces'), 'the NIC while the VM runs').to.have.length(1);
+    await op.client.delete(TEMPLATES, op.namespace, 'billed');
+    await eventually(async () => !(await getTemplate(op, 'billed')), { what: 'the template gone' });
+    expect(await observeTemplateVm(op, template)).to.equal(undefined);
+    expect(await attachedTo('Microsoft.Compute/disks'), 'disks left behind').to.deep.equal([]);
+    expect(await attachedTo('Microsoft.Network/networkInterfaces'), 'NICs left behind').to.deep.equal([]);
   });
 
   it('requires admin credentials for a generalized image', async function () {
