@@ -23,7 +23,7 @@ import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace, repoRoot } from '../harness.ts';
 import { findOrBuildHelm, helm } from './helm.ts';
 import { startPodContainer, type RunningPodContainer } from './image-pod.ts';
-import { RBAC_KINDS } from './rbac.ts';
+import { operatorRbac } from './rbac.ts';
 
 /** controller-runtime's LeaderElectionID for this operator. */
 const LEASE_NAME = 'lab-image-operator.labimages.io';
@@ -110,7 +110,7 @@ describe('the container image, run as the Helm chart runs it (real API server, s
     ]);
 
     const admin = plane.kubeConfig;
-    const rbac = rendered.filter((obj) => RBAC_KINDS.has(obj.kind ?? ''));
+    const rbac = operatorRbac(rendered);
     for (const obj of rbac) await KubernetesObjectApi.makeApiClient(admin).create(obj);
     const operatorPod = deployment(rendered, 'operator').spec!.template;
     const serviceAccount = operatorPod.spec!.serviceAccountName!;

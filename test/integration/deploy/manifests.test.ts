@@ -10,7 +10,7 @@ import { CoreV1Api, VersionApi, type KubernetesObject } from '@kubernetes/client
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startEmulator } from '../../../src/emulator/index.ts';
 import { chartDir, findOrBuildHelm, helm, renderChart } from './helm.ts';
-import { DEPLOY_NAMESPACE, kubectlWithInput, renderKustomize } from './rbac.ts';
+import { DEPLOY_NAMESPACE, isUserFacingRole, kubectlWithInput, renderKustomize } from './rbac.ts';
 
 interface DryRunResult {
   kind: string;
@@ -116,8 +116,9 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
       'emulator.mode=standalone', 'replicaCount=2', 'workloadIdentity.enabled=true', 'workloadIdentity.clientId=00000000-0000-0000-0000-000000000001',
       `watchNamespaces={${watched.join(',')}}`, 'priceTable.currency=EUR', 'priceTable.perGiBMonth.Standard_LRS=0.046', 'regionRetries=3',
     );
-    // Watching two namespaces: Roles there, no cluster-wide rights.
-    expect(objects.filter((obj) => obj.kind === 'ClusterRole')).to.have.length(0);
+    // Watching two namespaces: Roles there, no cluster-wide rights (the ClusterRoles left fold the kinds into view, edit and admin, bound to nobody).
+    expect(objects.filter((obj) => obj.kind === 'ClusterRole' && !isUserFacingRole(obj))).to.have.length(0);
+    expect(objects.filter((obj) => obj.kind === 'ClusterRoleBinding')).to.have.length(0);
     expect(objects.filter((obj) => obj.kind === 'Role').map((obj) => obj.metadata!.namespace).sort()).to.deep.equal([...watched, ns].sort());
     const operator = objects.find((obj) => obj.kind === 'Deployment' && obj.metadata!.name === 'labimages-lab-image-operator') as KubernetesObject & {
       spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: { args: string[] }[] } } };
