@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { IMAGE_EXPORT, RESOURCES, type ImageExport } from '../api/index.ts';
-import { createGalleryPort, simulatedCredential } from '../azure/index.ts';
+import { createGalleryPort, staticTokenCredential } from '../azure/index.ts';
 import { marketplaceImages } from '../emulator/index.ts';
 import { NAMESPACES, ObjectClient, SECRETS, isAlreadyExists, type ResourceType, type RestConfig } from '../runtime/index.ts';
 
@@ -29,7 +29,7 @@ export async function seedExternalVms(emulator: { url: string; caPem: string }, 
     const match = id ? /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)$/i.exec(id) : null;
     if (!match || !image) continue;
     const [, subscriptionId = '', resourceGroup = '', name = ''] = match;
-    const port = createGalleryPort({ subscriptionId, credential: simulatedCredential(), endpoint: emulator.url, caPem: emulator.caPem });
+    const port = createGalleryPort({ subscriptionId, credential: staticTokenCredential(), endpoint: emulator.url, caPem: emulator.caPem });
     if (await port.observeVirtualMachine({ resourceGroup, name })) continue;
     await port.createVirtualMachine(
       { resourceGroup, name },

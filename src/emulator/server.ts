@@ -60,6 +60,8 @@ export interface RequestCounts {
   total: number;
   byMethod: Record<string, number>;
   byRoute: Record<string, number>;
+  /** ARM requests by the principal they were authenticated as (its name). */
+  byPrincipal: Record<string, number>;
 }
 
 const maxBodyBytes = 4 * 1024 * 1024;
@@ -145,7 +147,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     () => config,
   );
   await applySeeds(dispatcher, initial.seeds, 'https://localhost', clock());
-  const counts: RequestCounts = { total: 0, byMethod: {}, byRoute: {} };
+  const counts: RequestCounts = { total: 0, byMethod: {}, byRoute: {}, byPrincipal: {} };
   // Ends hung requests when the emulator stops.
   const stopping = new AbortController();
 
@@ -204,6 +206,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const hangMs = takeHang(store.state.faults);
     if (hangMs !== undefined) await sleep(hangMs, undefined, { signal: stopping.signal });
     const principal = await authenticate(config, issuer, request.headers.authorization, clock());
+    counts.byPrincipal[principal.name] = (counts.byPrincipal[principal.name] ?? 0) + 1;
     const subscriptionId = url.pathname.split('/')[2] ?? '';
     const rateHeaders = throttle.take({ subscriptionId, actor: principal.objectId, region: armRegion, type: operationTypeOf(method), now: clock() });
     try {

@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { RESOURCES } from '../../../src/api/index.ts';
-import { createArmClient, simulatedCredential } from '../../../src/azure/index.ts';
+import { createArmClient, staticTokenCredential } from '../../../src/azure/index.ts';
 import { applyExamples, readExamples, seedExternalVms } from '../../../src/cli/examples.ts';
 import { simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
 import { freeLoopbackPort } from '../../../src/net/ports.ts';
@@ -32,7 +32,7 @@ interface Emulator {
 
 /** Every gallery, image version and VM the emulator holds for the test, with what would change if it were made again. */
 async function armSnapshot(emulator: Emulator, resourceGroups: readonly string[]): Promise<string[]> {
-  const { compute } = createArmClient({ subscriptionId: simulatedSubscriptionId, credential: simulatedCredential(), endpoint: emulator.url, caPem: emulator.caPem, registry: new Registry() });
+  const { compute } = createArmClient({ subscriptionId: simulatedSubscriptionId, credential: staticTokenCredential(), endpoint: emulator.url, caPem: emulator.caPem, registry: new Registry() });
   const lines: string[] = [];
   for (const resourceGroup of resourceGroups) {
     for await (const gallery of compute.galleries.listByResourceGroup(resourceGroup)) {

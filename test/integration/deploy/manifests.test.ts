@@ -71,6 +71,7 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
         'lint', '--strict', chartDir,
         '--set', 'emulator.mode=standalone', '--set', 'replicaCount=2', '--set', 'workloadIdentity.enabled=true', '--set', 'workloadIdentity.clientId=00000000-0000-0000-0000-000000000001',
         '--set', 'watchNamespaces={labs,staff}', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'priceTable.currency=EUR', '--set', 'regionRetries=3',
+        '--set', 'operatorIdentity.namespaces={labs}',
       ],
       helmHome,
     );
@@ -115,6 +116,7 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
       ns,
       'emulator.mode=standalone', 'replicaCount=2', 'workloadIdentity.enabled=true', 'workloadIdentity.clientId=00000000-0000-0000-0000-000000000001',
       `watchNamespaces={${watched.join(',')}}`, 'priceTable.currency=EUR', 'priceTable.perGiBMonth.Standard_LRS=0.046', 'regionRetries=3',
+      `operatorIdentity.namespaces={${watched[0]}}`,
     );
     // Watching two namespaces: Roles there, no cluster-wide rights (the ClusterRoles left fold the kinds into view, edit and admin, bound to nobody).
     expect(objects.filter((obj) => obj.kind === 'ClusterRole' && !isUserFacingRole(obj))).to.have.length(0);
@@ -128,6 +130,7 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
       ...watched.map((name) => `--namespace=${name}`),
       `--emulator=https://labimages-lab-image-operator-emulator.${ns}.svc:8443`,
       '--emulator-ca=/etc/lab-image-operator/emulator/ca.pem',
+      `--operator-identity-namespaces=${watched[0]}`,
       '--price-table=/etc/lab-image-operator/price-table/price-table.yaml',
       '--region-retries=3',
     ]);

@@ -1,7 +1,7 @@
 import { request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
-import { createGalleryPort, simulatedCredential, type GalleryPort, type OperationHandle, type OperationStatus } from '../../../src/azure/index.ts';
+import { createGalleryPort, staticTokenCredential, type GalleryPort, type OperationHandle, type OperationStatus } from '../../../src/azure/index.ts';
 import { defaultToken, type RequestCounts } from '../../../src/emulator/index.ts';
 import { eventually as waitFor } from '../eventually.ts';
 
@@ -56,7 +56,7 @@ export async function setFaults(target: Target, faults: unknown): Promise<void> 
 export function portFor(target: Target, registry = new Registry()): GalleryPort {
   return createGalleryPort({
     subscriptionId,
-    credential: simulatedCredential(),
+    credential: staticTokenCredential(),
     endpoint: target.url,
     caPem: target.caPem,
     registry,
