@@ -105,8 +105,9 @@ export const defaultToken = EMULATOR_DEFAULT_TOKEN;
 
 /**
  * The demo service principal of the default config: examples/ carries a namespace credential
- * Secret with its client id and secret, so Simulated accounts work with no operator flag. Its
- * secret is public, never a real credential.
+ * Secret with its client id and secret, so Simulated accounts work with no operator flag. It exists
+ * in an emulator without an admin token (the embedded one, which only loopback reaches), and in a
+ * standalone one only when asked for (`--demo-principal`): its secret is public, never a real credential.
  */
 export const demoPrincipal = {
   name: 'labimages-demo',
@@ -141,6 +142,20 @@ export function defaultConfigDocument(): unknown {
     ],
     subscriptions: { '*': { regions: ['*'], implicitResourceGroups: true } },
   };
+}
+
+/**
+ * The config of an emulator that requires its admin token (`labimage emulator`): whatever the
+ * config says, the administrator is the holder of `adminToken`, and the well-known token opens
+ * nothing; the demo principal, whose secret is public, stays only when asked for. Applied to a
+ * config kept in a state file too, so a state written before the emulator was protected opens no door.
+ */
+export function protectedConfig(config: EmulatorConfig, adminToken: string, keepDemoPrincipal = false): EmulatorConfig {
+  const others = config.principals
+    .filter((principal) => principal.name !== administratorName && (keepDemoPrincipal || principal.name !== demoPrincipal.name))
+    .map((principal) => ({ ...principal, tokens: principal.tokens.filter((token) => token !== defaultToken) }));
+  const administrator = completePrincipal({ name: administratorName, tokens: [adminToken], roles: [{ scope: '/', access: 'write' }] }, config.tenantId);
+  return { ...config, principals: [administrator, ...others] };
 }
 
 export class ConfigError extends Error {

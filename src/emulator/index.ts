@@ -5,3 +5,4 @@ export type { Faults } from './faults.ts';
 export { marketplaceImages } from './catalogue.ts';
 export { replicationFailedMessage } from './image-versions.ts';
 export { defaultConfigDocument, defaultToken, demoPrincipal, type EmulatorConfig } from './config.ts';
+export { adminToken, ADMIN_TOKEN_FILE } from './admin-token.ts';
