@@ -143,7 +143,7 @@ export class AccountConnector implements Connector {
   }
 
   /** Whether accounts in `namespace` may act as the operator itself. */
-  mayUseOperatorIdentity(namespace: string): boolean {
+  #mayUseOperatorIdentity(namespace: string): boolean {
     return (this.#options.operatorIdentityNamespaces ?? []).some((listed) => listed === '*' || listed === namespace);
   }
 
@@ -168,7 +168,7 @@ export class AccountConnector implements Connector {
     }
     const shared = await this.#readSecret(namespace, NAMESPACE_CREDENTIAL_SECRET);
     if (shared) return { scope: 'namespace', secretName: NAMESPACE_CREDENTIAL_SECRET, ...shared };
-    if (this.mayUseOperatorIdentity(namespace)) return { scope: 'operator' };
+    if (this.#mayUseOperatorIdentity(namespace)) return { scope: 'operator' };
     throw new StalledError(
       'NoCredentials',
       `LabAccount ${account.metadata.name} has no credentials: set spec.azure.credentials.secretRef to a Secret, or create the namespace's credential Secret ` +
