@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { API_VERSION, NAMESPACE_CREDENTIAL_SECRET, RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabAccountSpec } from '../../../src/api/index.ts';
 import { defaultToken } from '../../../src/emulator/index.ts';
 import { SECRETS } from '../../../src/runtime/index.ts';
-import { requestCounts } from '../emulator/helpers.ts';
+import { raw, requestCounts, rsaCertificate } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
@@ -133,6 +133,22 @@ describe('credentials and tenancy: each team acts as its own principal, inside i
     await readyAccount('healing');
     // The recheck is a second here; allow the reconcile and the token request around it.
     expect(Date.now() - fixedAt).to.be.lessThan(4000);
+  });
+
+  it('takes a client certificate (AZURE_CLIENT_CERTIFICATE, PEM with its key) as well as a client secret', async function () {
+    const certificate = await rsaCertificate();
+    const principal = { name: 'cert-sp', clientId: '0c1d2e3f-0000-0000-0000-00000000000c' };
+    const added = await raw(op.emulator, 'POST', '/_emulator/config', { principals: [{ ...principal, certificate: certificate.certPem, roles: [{ scope: `/subscriptions/${TEAM_SUBSCRIPTION}`, access: 'write' }] }] });
+    expect(added.status).to.equal(200);
+    await tenant.client.create(SECRETS, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'cert-sp', namespace: tenant.namespace },
+      stringData: { AZURE_TENANT_ID: TENANT_ID, AZURE_CLIENT_ID: principal.clientId, AZURE_CLIENT_CERTIFICATE: `${certificate.certPem}\n${certificate.keyPem}` },
+    });
+    await tenant.client.create(RESOURCES.LabAccount, account('with-certificate', { credentials: { secretRef: { name: 'cert-sp' } } }));
+    await readyAccount('with-certificate');
+    expect((await byPrincipal())[principal.name]).to.be.greaterThan(0);
   });
 
   it('Stalls an export of a VM in another subscription, or a resource group outside the account\'s scope, before any ARM call', async function () {
