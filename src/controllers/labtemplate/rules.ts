@@ -29,11 +29,16 @@ export function templateLocation(template: LabTemplate, account: LabAccount): st
 /** The template must stay in the account's data-residency geography, and Azure needs a subnet for the NIC, in the account's scope. */
 export function checkPlacement(template: LabTemplate, account: LabAccount, location: string): TemplateOutcome | undefined {
   const geography = account.status?.geography ?? geographyOf(account.spec.location);
-  if (geographyOf(location) !== geography) {
-    const regions = account.status?.regions?.length ? ` (${account.status.regions.join(', ')})` : '';
+  // Without geography data (a sovereign cloud's region), the account's regions are those its spec names.
+  const regionsOfAccount = account.status?.regions ?? [normalizeRegion(account.spec.location)];
+  if (geography ? geographyOf(location) !== geography : !regionsOfAccount.includes(location)) {
+    const name = account.metadata.name;
+    const regions = regionsOfAccount.length ? ` (${regionsOfAccount.join(', ')})` : '';
     return stalled(
       'LocationOutsideGeography',
-      `spec.location ${location} is not in the geography ${geography ?? 'unknown'} of LabAccount ${account.metadata.name}: choose a region of that geography${regions}`,
+      geography
+        ? `spec.location ${location} is not in the geography ${geography} of LabAccount ${name}: choose a region of that geography${regions}`
+        : `spec.location ${location} is not a region of LabAccount ${name}, whose location no geography data covers: choose its location or one of its spec.replication.regions${regions}`,
     );
   }
   const subnetId = template.spec.vm?.subnetId;

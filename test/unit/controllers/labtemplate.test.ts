@@ -68,6 +68,14 @@ describe('LabTemplate rules', () => {
     expect(checkPlacement(template(), account(), 'westeurope')).to.equal(undefined);
   });
 
+  it('places a template of a sovereign cloud\'s account, which has no geography data, in the regions the account names', () => {
+    const gov = { ...account({ provider: 'Azure', location: 'usgovvirginia', azure: { subscriptionId: '00000000-0000-0000-0000-000000000001', resourceGroup: 'rg', cloud: 'AzureUSGovernment' } }), status: { regions: ['usgovtexas', 'usgovvirginia'] } };
+    const subnetId = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/labs';
+    expect(checkPlacement(template({ vm: { subnetId } }), gov, 'usgovtexas')).to.equal(undefined);
+    expect(checkPlacement(template({ vm: { subnetId } }), gov, 'usgovarizona')).to.include({ reason: 'LocationOutsideGeography' });
+    expect(checkPlacement(template({ vm: { subnetId } }), gov, 'westeurope')).to.include({ reason: 'LocationOutsideGeography' });
+  });
+
   it('takes a subnet only in the account\'s scope, naming spec.vm.subnetId', () => {
     const inSubscription = (resourceGroup: string, subscription = '00000000-0000-0000-0000-000000000001') =>
       `/subscriptions/${subscription}/resourceGroups/${resourceGroup}/providers/Microsoft.Network/virtualNetworks/v/subnets/labs`;
