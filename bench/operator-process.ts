@@ -83,6 +83,8 @@ export class OperatorProcess {
       'run',
       '--kubeconfig', options.kubeconfigPath,
       '--namespace', options.namespace,
+      // Its accounts name no credentials: they act as the emulator's default principal, as the operator's own identity.
+      '--operator-identity-namespaces', options.namespace,
       '--emulator', options.emulatorUrl,
       '--emulator-ca', options.emulatorCaFile,
       '--metrics-bind-address', `127.0.0.1:${metricsPort}`,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { AccountConnector, type EmulatorTarget } from './controllers/common/account-connector.ts';
+import { AccountConnector, type ConnectorTimeouts, type EmulatorTarget } from './controllers/common/account-connector.ts';
 import type { OperatorContext } from './controllers/common/context.ts';
 import { controllers } from './controllers/index.ts';
 import type { EmulatorOptions, RunningEmulator } from './emulator/index.ts';
@@ -9,7 +9,7 @@ import { Manager, type ManagerOptions } from './runtime/index.ts';
 /** Where Simulated accounts' galleries live (`--emulator`). */
 export type EmulatorSetting =
   | { mode: 'embedded'; options: EmulatorOptions }
-  | { mode: 'url'; url: string; caPem: string }
+  | { mode: 'url'; url: string; caPem: string; token?: string }
   | { mode: 'off' };
 
 /**
@@ -24,6 +24,10 @@ export const DEFAULT_STALLED_RECHECK_MS = 30_000;
 
 export interface OperatorOptions extends ManagerOptions {
   emulator: EmulatorSetting;
+  /** Namespaces whose LabAccounts without credentials of their own may act as the operator itself (`*`: all); default none. */
+  operatorIdentityNamespaces?: readonly string[];
+  /** ARM request and token timeouts; default: the connector's. */
+  timeouts?: Partial<ConnectorTimeouts>;
   prices: PriceTable;
   regionRetries: number;
   /** How often a Stalled object whose cause lies outside our watches is looked at again; default DEFAULT_STALLED_RECHECK_MS. */
@@ -40,9 +44,10 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
-/** Reads the standalone emulator's CA for `--emulator URL --emulator-ca FILE`. */
-export async function emulatorAt(url: string, caFile: string): Promise<EmulatorSetting> {
-  return { mode: 'url', url, caPem: await readFile(caFile, 'utf8') };
+/** Reads the standalone emulator's CA and admin token for `--emulator URL --emulator-ca FILE [--emulator-token-file FILE]`. */
+export async function emulatorAt(url: string, caFile: string, tokenFile?: string): Promise<EmulatorSetting> {
+  const [caPem, token] = await Promise.all([readFile(caFile, 'utf8'), tokenFile ? readFile(tokenFile, 'utf8') : undefined]);
+  return { mode: 'url', url, caPem, ...(token?.trim() ? { token: token.trim() } : {}) };
 }
 
 /**
@@ -50,7 +55,7 @@ export async function emulatorAt(url: string, caFile: string): Promise<EmulatorS
  * `labimage dev` and the integration tests all start it here, so they run the same thing.
  */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const { emulator: setting, prices, regionRetries, stalledRecheckMs = DEFAULT_STALLED_RECHECK_MS, ...managerOptions } = options;
+  const { emulator: setting, operatorIdentityNamespaces, timeouts, prices, regionRetries, stalledRecheckMs = DEFAULT_STALLED_RECHECK_MS, ...managerOptions } = options;
   let emulator: RunningEmulator | undefined;
   let target: EmulatorTarget | undefined;
   if (setting.mode === 'embedded') {
@@ -60,13 +65,19 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     target = { url: emulator.url, caPem: emulator.caPem };
     managerOptions.log.info({ url: emulator.url }, 'embedded ARM emulator started');
   } else if (setting.mode === 'url') {
-    target = { url: setting.url, caPem: setting.caPem };
+    target = { url: setting.url, caPem: setting.caPem, ...(setting.token ? { token: setting.token } : {}) };
   }
 
   const manager = new Manager(managerOptions);
   const registry = manager.metrics.registry;
   const context: OperatorContext = {
-    accounts: new AccountConnector({ client: manager.client, emulator: target, registry }),
+    accounts: new AccountConnector({
+      client: manager.client,
+      ...(target ? { emulator: target } : {}),
+      ...(operatorIdentityNamespaces ? { operatorIdentityNamespaces } : {}),
+      ...(timeouts ? { timeouts } : {}),
+      registry,
+    }),
     prices,
     syncPeriodMs: manager.syncPeriodMs,
     regionRetries,

@@ -114,9 +114,31 @@ export function ArmResourceId(description: string, typeAndName: string, field: s
     description,
     minLength: 1,
     maxLength: 1024,
+    ...validations(
+      {
+        rule: `self.matches('(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/${typeAndName}$')`,
+        message: `${field} must be an ARM resource id like ${example}`,
+      },
+      // A `.` or `..` segment would resolve, as a URL path, to another resource than the one the scope check judged.
+      { rule: "!self.matches('/[.][.]?(/|$)')", message: `${field} must not have "." or ".." segments` },
+    ),
+  });
+}
+
+/** A subscription id: a GUID. */
+const SUBSCRIPTION_ID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+/** A resource group name, as ARM allows it: no trailing dot, so never `.` or `..`. */
+const RESOURCE_GROUP = '[-a-z0-9_.()]{0,89}[-a-z0-9_()]';
+
+/** An ARM scope a LabAccount allows: a subscription, or a resource group in one. Checked by CEL for the reasons ArmResourceId gives. */
+export function ArmScope(description: string, field: string) {
+  return Type.String({
+    description,
+    minLength: 1,
+    maxLength: 256,
     ...validations({
-      rule: `self.matches('(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/${typeAndName}$')`,
-      message: `${field} must be an ARM resource id like ${example}`,
+      rule: `self.matches('(?i)^/subscriptions/${SUBSCRIPTION_ID}(/resourceGroups/${RESOURCE_GROUP})?$')`,
+      message: `${field} must be an ARM scope: /subscriptions/<subscription id> or /subscriptions/<subscription id>/resourceGroups/<name>`,
     }),
   });
 }

@@ -1,9 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import { Conditions, LocalObjectReference, ObservedGeneration, Region, Replication, StringEnum, immutable, validations } from './common.ts';
+import { CLOUD_NAMES, DEFAULT_CLOUD } from '../azure/clouds.ts';
+import { ArmScope, Conditions, LocalObjectReference, ObservedGeneration, Region, Replication, StringEnum, immutable, validations } from './common.ts';
 import { LAB_ACCOUNT, type API_VERSION, type KindDefinition } from './group.ts';
 
 export const PROVIDERS = ['Simulated', 'Azure'] as const;
+
+/** The namespace credential: a Secret of this name serves every LabAccount of its namespace that names none. */
+export const NAMESPACE_CREDENTIAL_SECRET = 'labimages-credential';
 
 export const LabAccountSpecSchema = Type.Object(
   {
@@ -32,20 +36,43 @@ export const LabAccountSpecSchema = Type.Object(
             maxLength: 90,
             pattern: '^[-A-Za-z0-9_.()]{0,89}[-A-Za-z0-9_()]$',
           }),
+          cloud: Type.Optional(
+            StringEnum(CLOUD_NAMES, {
+              description:
+                'The Azure cloud of the subscription: AzurePublicCloud, AzureUSGovernment or AzureChinaCloud. It sets Resource Manager\'s ' +
+                'endpoint, the Microsoft Entra ID authority and the token audience. Regions the operator has no geography data for ' +
+                '(those of sovereign clouds) are taken as given. Ignored with provider Simulated.',
+              default: DEFAULT_CLOUD,
+            }),
+          ),
+          allowedScopes: Type.Optional(
+            Type.Array(ArmScope('A subscription (/subscriptions/<id>) or a resource group (/subscriptions/<id>/resourceGroups/<name>).', 'spec.azure.allowedScopes[]'), {
+              description:
+                'Where ARM ids named by this account\'s objects may point (ImageExport spec.source.virtualMachineId, LabTemplate ' +
+                'spec.vm.subnetId, GalleryAttachment spec.gallery.resourceGroup); an object naming an id elsewhere is Stalled ' +
+                '(OutOfScope) before any ARM call. Unset: the account\'s subscription. The account\'s own resource group is always ' +
+                'in scope. A scope in another subscription lets exports take VMs prepared there (the credential must be able to read them).',
+              maxItems: 32,
+              'x-kubernetes-list-type': 'set',
+            }),
+          ),
           credentials: Type.Optional(
             Type.Object(
               {
                 secretRef: Type.Optional(
                   LocalObjectReference(
                     'Secret',
-                    'A Secret in the same namespace with a service principal\'s AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET. ' +
+                    'A Secret in the same namespace with a service principal: AZURE_TENANT_ID, AZURE_CLIENT_ID and either ' +
+                      'AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE (PEM with its private key; AZURE_CLIENT_CERTIFICATE_PASSWORD if the key is encrypted). ' +
                       'The operator reads it when needed and never logs or copies it.',
                   ),
                 ),
               },
               {
                 description:
-                  'How the operator authenticates to Azure for this account. Unset: the operator\'s own identity (workload identity or DefaultAzureCredential).',
+                  'How the operator authenticates for this account; the most specific credential wins. Unset: the namespace\'s ' +
+                  `credential Secret ${NAMESPACE_CREDENTIAL_SECRET} (same keys), else the operator's own identity if the operator allows it ` +
+                  'for this namespace (--operator-identity-namespaces); otherwise the account is Stalled (NoCredentials).',
               },
             ),
           ),

@@ -12,15 +12,21 @@ export class ArmError extends Error {
   readonly retryable: boolean;
   /** What the server asked for (Retry-After), when it did. */
   readonly retryAfterMs: number | undefined;
+  /** Getting a token failed (Microsoft Entra ID, or the credential itself), before ARM saw the request. */
+  readonly fromIdentity: boolean;
 
-  constructor(init: { code: string; message: string; statusCode?: number; retryable: boolean; retryAfterMs?: number }) {
+  constructor(init: { code: string; message: string; statusCode?: number; retryable: boolean; retryAfterMs?: number; fromIdentity?: boolean }) {
     super(init.message);
     this.code = init.code;
     this.statusCode = init.statusCode;
     this.retryable = init.retryable;
     this.retryAfterMs = init.retryAfterMs;
+    this.fromIdentity = init.fromIdentity ?? false;
   }
 }
+
+/** The code of a request the ARM client gave up on after its timeout (client.ts): ARM was slow, nothing was refused. */
+export const REQUEST_TIMEOUT_CODE = 'RequestTimeout';
 
 // Codes that name a transient condition even when the status code alone would not say so.
 const retryableCodes = new Set([
@@ -36,8 +42,8 @@ const retryableCodes = new Set([
   'OperationPreempted',
 ]);
 
-// Network failures (the emulator restarting, a dropped connection) clear up by themselves.
-const retryableSystemErrors = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+// Network failures (the emulator restarting, a dropped connection, a request we gave up on) clear up by themselves.
+const retryableSystemErrors = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', REQUEST_TIMEOUT_CODE]);
 
 /** 429, 5xx, 408 and 409 (a conflicting operation still running) are worth retrying; other 4xx are not. */
 export function isRetryableStatus(statusCode: number): boolean {
@@ -66,9 +72,26 @@ export function armErrorFromBody(statusCode: number | undefined, body: { code?: 
   });
 }
 
+// What @azure/identity throws when it gets no token: Entra ID refused the client (AuthenticationError:
+// a wrong or expired secret, an unknown client or tenant), or the credential cannot work where it
+// runs (CredentialUnavailableError: no workload identity, no managed identity endpoint). Known by
+// name, so that this module does not load @azure/identity.
+const identityErrorNames = new Set(['AuthenticationError', 'AggregateAuthenticationError', 'CredentialUnavailableError', 'AuthenticationRequiredError']);
+
+/** An error of token acquisition as an ArmError: a refusal of the credentials, unless Entra ID was only busy or slow. */
+function identityError(error: Error): ArmError | undefined {
+  if (error.name === 'TokenTimeoutError') return new ArmError({ code: 'TokenRequestTimeout', message: error.message, retryable: true, fromIdentity: true });
+  if (!identityErrorNames.has(error.name)) return undefined;
+  const statusCode = (error as { statusCode?: unknown }).statusCode;
+  const busy = typeof statusCode === 'number' && (statusCode === 429 || statusCode >= 500);
+  return new ArmError({ code: error.name, message: error.message, retryable: busy, fromIdentity: true, ...(typeof statusCode === 'number' ? { statusCode } : {}) });
+}
+
 /** Turns whatever an SDK call threw into an ArmError. */
 export function classifyArmError(error: unknown): ArmError {
   if (error instanceof ArmError) return error;
+  const fromIdentity = error instanceof Error ? identityError(error) : undefined;
+  if (fromIdentity) return fromIdentity;
   // A call cancelled on our side (shutdown, a reconcile's timeout, or a read shared with one that
   // was): nothing is wrong in Azure, so trying again later can succeed.
   if (error instanceof Error && error.name === 'AbortError') return new ArmError({ code: 'RequestAborted', message: error.message, retryable: true });
@@ -91,7 +114,17 @@ export function isNotFound(error: ArmError): boolean {
   return error.statusCode === 404;
 }
 
-/** Azure refused who we are (401) or what we may do (403): only new credentials or role assignments help. */
+/**
+ * Azure refused who we are (401, or no token from Entra ID) or what we may do (403): only new
+ * credentials or role assignments help.
+ */
 export function isCredentialRejection(error: ArmError): boolean {
+  if (error.fromIdentity) return !error.retryable;
   return error.statusCode === 401 || error.statusCode === 403;
+}
+
+/** Whatever an SDK call threw was @azure/identity refusing the credentials (for the pipeline, before classification). */
+export function isIdentityRejection(error: unknown): boolean {
+  const classified = error instanceof Error ? identityError(error) : undefined;
+  return classified !== undefined && !classified.retryable;
 }

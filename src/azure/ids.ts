@@ -1,4 +1,5 @@
-// ARM resource ids of what the operator makes, built and parsed in one place.
+// ARM resource ids of what the operator makes, built and parsed in one place; and ARM scopes (a
+// subscription, a resource group) and whether an id lies in one.
 import type { GalleryRef, ImageRef, ImageVersionRef, VirtualMachineRef } from './port.ts';
 
 const PROVIDER = 'providers/Microsoft.Compute';
@@ -19,8 +20,9 @@ export function imageVersionId(subscriptionId: string, ref: ImageVersionRef): st
   return `${imageId(subscriptionId, ref)}/versions/${ref.version}`;
 }
 
+/** `subscriptionId` is the port's own, for a ref that names none. */
 export function virtualMachineId(subscriptionId: string, ref: VirtualMachineRef): string {
-  return `${resourceGroupId(subscriptionId, ref.resourceGroup)}/${PROVIDER}/virtualMachines/${ref.name}`;
+  return `${resourceGroupId(ref.subscriptionId ?? subscriptionId, ref.resourceGroup)}/${PROVIDER}/virtualMachines/${ref.name}`;
 }
 
 // ARM compares ids without regard to case.
@@ -33,8 +35,39 @@ export function parseGalleryId(id: string | undefined): GalleryRef | undefined {
   return resourceGroup && gallery ? { resourceGroup, gallery } : undefined;
 }
 
-/** A virtual machine's id → {resourceGroup, name}; undefined for anything else. */
-export function parseVirtualMachineId(id: string | undefined): VirtualMachineRef | undefined {
-  const [, , resourceGroup, name] = VIRTUAL_MACHINE_ID.exec(id ?? '') ?? [];
-  return resourceGroup && name ? { resourceGroup, name } : undefined;
+/** A virtual machine's id → {subscriptionId, resourceGroup, name}, the id's subscription kept; undefined for anything else. */
+export function parseVirtualMachineId(id: string | undefined): Required<VirtualMachineRef> | undefined {
+  const [, subscriptionId, resourceGroup, name] = VIRTUAL_MACHINE_ID.exec(id ?? '') ?? [];
+  return subscriptionId && resourceGroup && name ? { subscriptionId, resourceGroup, name } : undefined;
+}
+
+/** Where an ARM id lies: its subscription and, below one, its resource group. */
+export interface ArmLocation {
+  subscriptionId: string;
+  resourceGroup?: string;
+}
+
+/**
+ * An ARM id's subscription and resource group, or why it is no ARM id the operator will use: ARM
+ * ids are absolute, with no empty, `.` or `..` segment (which a URL would resolve to another path
+ * than the one checked).
+ */
+export function locateArmId(id: string): ArmLocation | { problem: string } {
+  const segments = id.split('/');
+  if (segments[0] !== '' || segments.length < 3) return { problem: 'is not an ARM id (/subscriptions/...)' };
+  if (segments.slice(1).some((segment) => segment === '' || segment === '.' || segment === '..')) return { problem: 'has an empty, "." or ".." segment' };
+  const [, subscriptions, subscriptionId = '', groups, resourceGroup] = segments;
+  if (subscriptions?.toLowerCase() !== 'subscriptions') return { problem: 'is not an ARM id (/subscriptions/...)' };
+  return groups?.toLowerCase() === 'resourcegroups' && resourceGroup ? { subscriptionId, resourceGroup } : { subscriptionId };
+}
+
+/** An ARM scope: `/subscriptions/{id}` or `/subscriptions/{id}/resourceGroups/{name}`. */
+export function scopeId(location: ArmLocation): string {
+  return location.resourceGroup === undefined ? `/subscriptions/${location.subscriptionId}` : resourceGroupId(location.subscriptionId, location.resourceGroup);
+}
+
+/** Whether `location` lies in `scope` (ARM compares ids without regard to case). */
+export function isWithinScope(location: ArmLocation, scope: ArmLocation): boolean {
+  if (location.subscriptionId.toLowerCase() !== scope.subscriptionId.toLowerCase()) return false;
+  return scope.resourceGroup === undefined || scope.resourceGroup.toLowerCase() === location.resourceGroup?.toLowerCase();
 }

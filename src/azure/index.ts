@@ -2,12 +2,25 @@
 // errors, operations, credentials, regions.
 export { armGalleryPort, createGalleryPort } from './gallery-port.ts';
 export type * from './port.ts';
-export { createArmClient, azureEndpoint } from './client.ts';
+export { createArmClient, DEFAULT_ARM_REQUEST_TIMEOUT_MS } from './client.ts';
 export type { ArmClient, ArmClientConfig } from './client.ts';
-export { createArmCredential, simulatedCredential, secretKeys, MissingCredentialKeysError } from './credentials.ts';
-export type { ArmCredentialSource } from './credentials.ts';
+export { armScopeOf, azureCloud, CLOUD_NAMES, DEFAULT_CLOUD } from './clouds.ts';
+export type { AzureCloud, CloudName } from './clouds.ts';
+export {
+  CREDENTIAL_KEYS,
+  CREDENTIAL_KEYS_HINT,
+  InvalidCredentialSecretError,
+  operatorIdentityCredential,
+  servicePrincipalCredential,
+  servicePrincipalOf,
+  staticTokenCredential,
+  withTokenTimeout,
+} from './credentials.ts';
+export type { IdentityEndpoint, ServicePrincipal } from './credentials.ts';
+export { EMULATOR_DEFAULT_TOKEN, simulatedSubscriptionId } from './simulated.ts';
 export { ArmError, classifyArmError, isCredentialRejection } from './errors.ts';
-export { galleryId, imageId, imageVersionId, parseGalleryId, parseVirtualMachineId, virtualMachineId } from './ids.ts';
+export { galleryId, imageId, imageVersionId, isWithinScope, locateArmId, parseGalleryId, parseVirtualMachineId, scopeId, virtualMachineId } from './ids.ts';
+export type { ArmLocation } from './ids.ts';
 export type * from './observations.ts';
 export { MIN_REQUEUE_MS, requeueAfter, retryAfter } from './operations.ts';
 export type { OperationHandle, OperationStatus } from './operations.ts';

@@ -15,6 +15,8 @@ export interface ImageVersionRef extends ImageRef {
   version: string;
 }
 export interface VirtualMachineRef {
+  /** Absent: the port's own subscription. A VM named by its ARM id keeps the id's subscription. */
+  subscriptionId?: string;
   resourceGroup: string;
   name: string;
 }

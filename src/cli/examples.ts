@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { IMAGE_EXPORT, RESOURCES, type ImageExport } from '../api/index.ts';
-import { createGalleryPort, simulatedCredential } from '../azure/index.ts';
+import { createGalleryPort, staticTokenCredential } from '../azure/index.ts';
 import { marketplaceImages } from '../emulator/index.ts';
 import { NAMESPACES, ObjectClient, SECRETS, isAlreadyExists, type ResourceType, type RestConfig } from '../runtime/index.ts';
 
@@ -22,14 +22,15 @@ export async function readExamples(): Promise<KubernetesObject[]> {
  * The examples include an export of a VM made outside any lab; in an emulator it exists only if
  * someone makes it, as the research team of the example would have.
  */
-export async function seedExternalVms(emulator: { url: string; caPem: string }, documents: readonly KubernetesObject[]): Promise<void> {
+export async function seedExternalVms(emulator: { url: string; caPem: string; token?: string }, documents: readonly KubernetesObject[]): Promise<void> {
   const image = marketplaceImages[0];
   for (const doc of documents) {
     const id = doc.kind === IMAGE_EXPORT.kind ? (doc as ImageExport).spec.source.virtualMachineId : undefined;
     const match = id ? /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)$/i.exec(id) : null;
     if (!match || !image) continue;
     const [, subscriptionId = '', resourceGroup = '', name = ''] = match;
-    const port = createGalleryPort({ subscriptionId, credential: simulatedCredential(), endpoint: emulator.url, caPem: emulator.caPem });
+    // As the emulator's administrator: the default principal's token, or a standalone emulator's admin token.
+    const port = createGalleryPort({ subscriptionId, credential: staticTokenCredential(emulator.token), endpoint: emulator.url, caPem: emulator.caPem });
     if (await port.observeVirtualMachine({ resourceGroup, name })) continue;
     await port.createVirtualMachine(
       { resourceGroup, name },

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { EMULATOR_DEFAULT_TOKEN, simulatedSubscriptionId } from '../azure/simulated.ts';
 
 const RoleAssignment = Type.Object(
   {
@@ -99,8 +100,22 @@ export interface EmulatorConfig {
 /** The tenant of principals that name none. */
 export const defaultTenantId = '00000000-0000-0000-0000-00000000e1e1';
 
-/** The fixed token of `simulatedCredential()` (src/azure/credentials.ts): the default principal's. */
-export const defaultToken = 'labimages-emulator';
+/** The default principal's well-known token (what the operator sends as its own identity to the embedded emulator). */
+export const defaultToken = EMULATOR_DEFAULT_TOKEN;
+
+/**
+ * The demo service principal of the default config: examples/ carries a namespace credential
+ * Secret with its client id and secret, so Simulated accounts work with no operator flag. It exists
+ * in an emulator without an admin token (the embedded one, which only loopback reaches), and in a
+ * standalone one only when asked for (`--demo-principal`): its secret is public, never a real credential.
+ */
+export const demoPrincipal = {
+  name: 'labimages-demo',
+  clientId: '1abe1a9e-0000-4000-8000-00000000de70',
+  clientSecret: 'labimages-demo-not-a-secret',
+  /** Contributor on the Simulated accounts' subscription, nothing else. */
+  scope: `/subscriptions/${simulatedSubscriptionId}`,
+} as const;
 
 /** ARM's token buckets since 2024 (learn.microsoft.com, "Request limits and throttling"). */
 export const armBuckets = {
@@ -109,16 +124,38 @@ export const armBuckets = {
   deletes: { size: 200, refillPerSecond: 10 },
 } as const;
 
+/** The principal of the default config that may do everything, the emulator's administrator. */
+const administratorName = 'labimages-emulator';
+
 /**
- * Without a config: today's zero-setup experience. One principal (the static token the operator
- * sends for Simulated accounts) may do everything, every subscription may use every region and
- * has every resource group; ARM's buckets are on, at ARM's sizes.
+ * Without a config: the zero-setup experience. The default principal (the well-known token) may
+ * do everything; the demo principal may write in the Simulated accounts' subscription; every
+ * subscription may use every region and has every resource group; ARM's buckets are on, at ARM's
+ * sizes.
  */
 export function defaultConfigDocument(): unknown {
+  const { name, clientId, clientSecret, scope } = demoPrincipal;
   return {
-    principals: [{ name: 'labimages-emulator', tokens: [defaultToken], roles: [{ scope: '/', access: 'write' }] }],
+    principals: [
+      { name: administratorName, tokens: [defaultToken], roles: [{ scope: '/', access: 'write' }] },
+      { name, clientId, clientSecret, roles: [{ scope, access: 'write' }] },
+    ],
     subscriptions: { '*': { regions: ['*'], implicitResourceGroups: true } },
   };
+}
+
+/**
+ * The config of an emulator that requires its admin token (`labimage emulator`): whatever the
+ * config says, the administrator is the holder of `adminToken`, and the well-known token opens
+ * nothing; the demo principal, whose secret is public, stays only when asked for. Applied to a
+ * config kept in a state file too, so a state written before the emulator was protected opens no door.
+ */
+export function protectedConfig(config: EmulatorConfig, adminToken: string, keepDemoPrincipal = false): EmulatorConfig {
+  const others = config.principals
+    .filter((principal) => principal.name !== administratorName && (keepDemoPrincipal || principal.name !== demoPrincipal.name))
+    .map((principal) => ({ ...principal, tokens: principal.tokens.filter((token) => token !== defaultToken) }));
+  const administrator = completePrincipal({ name: administratorName, tokens: [adminToken], roles: [{ scope: '/', access: 'write' }] }, config.tenantId);
+  return { ...config, principals: [administrator, ...others] };
 }
 
 export class ConfigError extends Error {

@@ -79,7 +79,7 @@ export class EntraEndpoints {
       token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
       response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
       subject_types_supported: ['pairwise'],
-      id_token_signing_alg_values_supported: ['ES256'],
+      id_token_signing_alg_values_supported: [this.#issuer.algorithm],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       tenant_region_scope: null,
       cloud_instance_name: new URL(baseUrl).host,

@@ -4,4 +4,5 @@ export type { EmulatorOptions, RunningEmulator, RequestCounts } from './server.t
 export type { Faults } from './faults.ts';
 export { marketplaceImages } from './catalogue.ts';
 export { replicationFailedMessage } from './image-versions.ts';
-export { defaultConfigDocument, defaultToken, type EmulatorConfig } from './config.ts';
+export { defaultConfigDocument, defaultToken, demoPrincipal, type EmulatorConfig } from './config.ts';
+export { adminToken, ADMIN_TOKEN_FILE } from './admin-token.ts';

@@ -8,7 +8,7 @@ import type { Logger } from '../log.ts';
 import { authenticate, authorize, isAdministrator } from './access.ts';
 import type { ArmAnswer } from './arm.ts';
 import { CloudError } from './cloud-error.ts';
-import { defaultConfigDocument, mergeConfig, parseConfig, redactedConfig, storedPart, type EmulatorConfig } from './config.ts';
+import { defaultConfigDocument, mergeConfig, parseConfig, protectedConfig, redactedConfig, storedPart, type EmulatorConfig } from './config.ts';
 import { ArmDispatcher } from './dispatch.ts';
 import { EntraEndpoints } from './entra.ts';
 import { mergeFaults, takeHang, takeRequestFault } from './faults.ts';
@@ -42,6 +42,14 @@ export interface EmulatorOptions {
   config?: unknown;
   /** Faults to start with (the `--faults` file's content). */
   faults?: unknown;
+  /**
+   * Set for an emulator others can reach (`labimage emulator`): this token is its administrator's,
+   * for ARM and `/_emulator/*`, and the well-known token and the demo principal open nothing.
+   * Absent (embedded, on loopback): the zero-setup default.
+   */
+  adminToken?: string;
+  /** With `adminToken`: keep the demo principal of the default config (examples/' credential), whose secret is public. */
+  keepDemoPrincipal?: boolean;
   log?: Logger;
   /** Milliseconds since the epoch; tests pass their own clock. */
   clock?: () => number;
@@ -60,6 +68,8 @@ export interface RequestCounts {
   total: number;
   byMethod: Record<string, number>;
   byRoute: Record<string, number>;
+  /** ARM requests by the principal they were authenticated as (its name). */
+  byPrincipal: Record<string, number>;
 }
 
 const maxBodyBytes = 4 * 1024 * 1024;
@@ -122,12 +132,17 @@ function initialConfig(options: EmulatorOptions, stored: StateStore['state']['co
   return stored ? { ...stored, seeds: [] } : parseConfig(defaultConfigDocument());
 }
 
+/** The config in force: as given, or with the admin token as the only way in as administrator. */
+function inForce(config: EmulatorConfig, options: EmulatorOptions): EmulatorConfig {
+  return options.adminToken === undefined ? config : protectedConfig(config, options.adminToken, options.keepDemoPrincipal);
+}
+
 /** Starts the ARM emulator (embedded in a process, or behind `labimage emulator`). */
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   const clock = options.clock ?? Date.now;
   const log = options.log;
   const store = await StateStore.open(options.stateFile);
-  const initial = initialConfig(options, store.state.config);
+  const initial = inForce(initialConfig(options, store.state.config), options);
   store.state.config = storedPart(initial);
   let config: EmulatorConfig = { ...store.state.config, seeds: [] };
   for (const faults of [initial.faults, options.faults]) if (faults !== undefined) store.state.faults = mergeFaults(store.state.faults, faults);
@@ -145,14 +160,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     () => config,
   );
   await applySeeds(dispatcher, initial.seeds, 'https://localhost', clock());
-  const counts: RequestCounts = { total: 0, byMethod: {}, byRoute: {} };
+  const counts: RequestCounts = { total: 0, byMethod: {}, byRoute: {}, byPrincipal: {} };
   // Ends hung requests when the emulator stops.
   const stopping = new AbortController();
 
   async function updateConfig(document: unknown, baseUrl: string): Promise<unknown> {
     let next: EmulatorConfig;
     try {
-      next = mergeConfig(config, document);
+      next = inForce(mergeConfig(config, document), options);
       if (next.faults !== undefined) store.state.faults = mergeFaults(store.state.faults, next.faults);
     } catch (error) {
       throw new CloudError(400, 'InvalidConfig', (error as Error).message);
@@ -204,6 +219,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const hangMs = takeHang(store.state.faults);
     if (hangMs !== undefined) await sleep(hangMs, undefined, { signal: stopping.signal });
     const principal = await authenticate(config, issuer, request.headers.authorization, clock());
+    counts.byPrincipal[principal.name] = (counts.byPrincipal[principal.name] ?? 0) + 1;
     const subscriptionId = url.pathname.split('/')[2] ?? '';
     const rateHeaders = throttle.take({ subscriptionId, actor: principal.objectId, region: armRegion, type: operationTypeOf(method), now: clock() });
     try {

@@ -22,7 +22,7 @@ export interface TestOperatorOptions {
   /** Use this emulator (e.g. to restart the operator against the same Azure state); default: a new one, stopped with the operator. */
   emulator?: RunningEmulator;
   emulatorOptions?: Partial<EmulatorOptions>;
-  /** Overrides of the operator's settings (sync period, region retries, prices, ...). */
+  /** Overrides of the operator's settings (sync period, region retries, prices, which namespaces may use its identity (default: the suite's), ...). */
   operator?: Partial<Omit<OperatorOptions, 'restConfig' | 'log' | 'emulator' | 'namespaces'>>;
 }
 
@@ -42,6 +42,8 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
     prices: defaultPriceTable,
     regionRetries: 3,
     stalledRecheckMs: 1000,
+    // Accounts the suites create without credentials act as the emulator's default principal.
+    operatorIdentityNamespaces: [options.namespace],
     ...options.operator,
   });
   return {

@@ -35,15 +35,15 @@ function virtualMachineBody(ref: VirtualMachineRef, spec: VirtualMachineSpec): V
 }
 
 export function armVirtualMachines(client: ArmClient, signal?: AbortSignal): VirtualMachines {
-  const { compute, subscriptionId } = client;
   const options = callOptions(signal);
-  const id: VirtualMachines['virtualMachineId'] = (ref) => virtualMachineId(subscriptionId, ref);
+  const id: VirtualMachines['virtualMachineId'] = (ref) => virtualMachineId(client.subscriptionId, ref);
+  // A VM named by an ARM id is looked for where the id says, never re-rooted in our subscription.
+  const vms = (ref: VirtualMachineRef) => client.computeIn(ref.subscriptionId ?? client.subscriptionId).virtualMachines;
   return {
     virtualMachineId: id,
-    observeVirtualMachine: (ref) =>
-      observe(async () => observeVirtualMachineModel(await compute.virtualMachines.get(ref.resourceGroup, ref.name, { ...options, expand: 'instanceView' }))),
+    observeVirtualMachine: (ref) => observe(async () => observeVirtualMachineModel(await vms(ref).get(ref.resourceGroup, ref.name, { ...options, expand: 'instanceView' }))),
     createVirtualMachine: (ref, spec) =>
-      startOperation('virtualMachines.createOrUpdate', id(ref), (lro) => compute.virtualMachines.createOrUpdate(ref.resourceGroup, ref.name, virtualMachineBody(ref, spec), lro), signal),
-    deleteVirtualMachine: (ref) => startDelete('virtualMachines.delete', id(ref), (lro) => compute.virtualMachines.delete(ref.resourceGroup, ref.name, lro), signal),
+      startOperation('virtualMachines.createOrUpdate', id(ref), (lro) => vms(ref).createOrUpdate(ref.resourceGroup, ref.name, virtualMachineBody(ref, spec), lro), signal),
+    deleteVirtualMachine: (ref) => startDelete('virtualMachines.delete', id(ref), (lro) => vms(ref).delete(ref.resourceGroup, ref.name, lro), signal),
   };
 }

@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../../log.ts';
+import { DEFAULT_ARM_REQUEST_TIMEOUT_MS } from '../../azure/index.ts';
+import { DEFAULT_TOKEN_TIMEOUT_MS } from '../../controllers/common/account-connector.ts';
 import { DEFAULT_CONCURRENCY, DEFAULT_STALLED_RECHECK_MS, emulatorAt, startOperator, type EmulatorSetting } from '../../operator.ts';
 import { defaultPriceTable, loadPriceTable } from '../../pricing/price-table.ts';
 import { DEFAULT_SYNC_PERIOD_MS, loadRestConfig } from '../../runtime/index.ts';
@@ -19,6 +21,10 @@ interface RunOptions {
   logLevel: LevelWithSilent;
   emulator: string;
   emulatorCa?: string;
+  emulatorTokenFile?: string;
+  operatorIdentityNamespaces: string[];
+  armRequestTimeout: number;
+  tokenTimeout: number;
   emulatorReplicationSeconds: number;
   emulatorState?: string;
   priceTable?: string;
@@ -41,6 +47,14 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .option('--emulator <where>', 'ARM emulator for Simulated lab accounts: embedded (in this process), the URL of a standalone one (`labimage emulator`), or off', 'embedded')
     .option('--emulator-ca <file>', "CA certificate of the standalone emulator (`labimage emulator` prints its path)")
+    .option('--emulator-token-file <file>', "admin token of the standalone emulator (`labimage emulator` keeps it next to its CA): the operator's own identity there")
+    .addOption(
+      new Option('--operator-identity-namespaces <namespace>', "let LabAccounts of this namespace act as the operator's own identity when they have no credentials of their own (repeatable; * for every namespace)")
+        .argParser((v: string, acc: string[]) => [...acc, v])
+        .default([], 'none'),
+    )
+    .addOption(new Option('--arm-request-timeout <duration>', 'give up on an ARM request without an answer after this long').argParser(duration).default(DEFAULT_ARM_REQUEST_TIMEOUT_MS, `${DEFAULT_ARM_REQUEST_TIMEOUT_MS / 1000}s`))
+    .addOption(new Option('--token-timeout <duration>', 'give up on a token from Microsoft Entra ID (or the emulator) after this long').argParser(duration).default(DEFAULT_TOKEN_TIMEOUT_MS, `${DEFAULT_TOKEN_TIMEOUT_MS / 1000}s`))
     .option('--emulator-replication-seconds <s>', 'embedded emulator: time one region takes to replicate', seconds, 60)
     .option('--emulator-state <file>', 'embedded emulator: keep its state in this file (default: in memory)')
     .option('--price-table <file>', 'YAML price table for estimatedMonthlyCost (default: illustrative list prices in USD)')
@@ -66,6 +80,8 @@ export function registerRunCommand(program: Command): void {
         metricsBindAddress: options.metricsBindAddress,
         healthProbeBindAddress: options.healthProbeBindAddress,
         emulator: await emulatorSetting(options, command),
+        operatorIdentityNamespaces: options.operatorIdentityNamespaces,
+        timeouts: { armRequestMs: options.armRequestTimeout, tokenMs: options.tokenTimeout },
         prices: options.priceTable ? await loadPriceTable(options.priceTable) : defaultPriceTable,
         regionRetries: options.regionRetries,
         // A Stalled object whose cause we do not watch (a Secret, Azure) is looked at again this often.
@@ -89,5 +105,5 @@ async function emulatorSetting(options: RunOptions, command: Command): Promise<E
   }
   if (!/^https:\/\//.test(options.emulator)) command.error(`error: --emulator must be embedded, off, or an https:// URL, not ${options.emulator}`);
   if (!options.emulatorCa) command.error('error: --emulator URL needs --emulator-ca FILE (the CA certificate `labimage emulator` printed)');
-  return emulatorAt(options.emulator, options.emulatorCa);
+  return emulatorAt(options.emulator, options.emulatorCa, options.emulatorTokenFile);
 }

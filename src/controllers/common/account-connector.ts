@@ -1,110 +1,235 @@
+import type { TokenCredential } from '@azure/core-auth';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import type { LabAccount } from '../../api/index.ts';
-import { MissingCredentialKeysError, armGalleryPort, createArmClient, createArmCredential, secretKeys, simulatedCredential, type ArmClient } from '../../azure/index.ts';
+import { NAMESPACE_CREDENTIAL_SECRET, type LabAccount } from '../../api/index.ts';
+import {
+  CREDENTIAL_KEYS_HINT,
+  DEFAULT_ARM_REQUEST_TIMEOUT_MS,
+  EMULATOR_DEFAULT_TOKEN,
+  InvalidCredentialSecretError,
+  armGalleryPort,
+  armScopeOf,
+  azureCloud,
+  createArmClient,
+  operatorIdentityCredential,
+  servicePrincipalCredential,
+  servicePrincipalOf,
+  simulatedSubscriptionId,
+  staticTokenCredential,
+  withTokenTimeout,
+  type ArmClient,
+  type AzureCloud,
+  type IdentityEndpoint,
+} from '../../azure/index.ts';
 import { SECRETS, type ObjectClient } from '../../runtime/index.ts';
-import type { AccountConnection, Connector } from './deps.ts';
+import type { AccountConnection, ConnectOptions, Connector } from './deps.ts';
 import { StalledError } from './stalled.ts';
 
 /** Where Simulated accounts' galleries live: the embedded or a standalone ARM emulator. */
 export interface EmulatorTarget {
   url: string;
   caPem: string;
+  /** The emulator's default principal's token: the operator's own identity there. Default: the embedded emulator's well-known one. */
+  token?: string;
 }
+
+export interface ConnectorTimeouts {
+  /** Each ARM request (`--arm-request-timeout`). */
+  armRequestMs: number;
+  /** Each token from Microsoft Entra ID or the emulator (`--token-timeout`). */
+  tokenMs: number;
+}
+
+export const DEFAULT_TOKEN_TIMEOUT_MS = 20_000;
 
 export interface AccountConnectorOptions {
   /** Reads the accounts' credential Secrets. */
   client: Pick<ObjectClient, 'get'>;
   /** Absent (`--emulator off`): Simulated accounts are Stalled until an emulator is configured. */
   emulator?: EmulatorTarget;
-  /** Resource Manager of Azure accounts; default: public Azure. */
-  armEndpoint?: string;
+  /**
+   * Namespaces whose accounts may act as the operator itself when they have no credential of
+   * their own (`--operator-identity-namespaces`); `*` for every namespace. Default: none.
+   */
+  operatorIdentityNamespaces?: readonly string[];
+  timeouts?: Partial<ConnectorTimeouts>;
+  /** The operator's own identity in an Azure cloud; default DefaultAzureCredential (workload identity). */
+  operatorCredential?: (endpoint: IdentityEndpoint) => Promise<TokenCredential>;
   registry?: Registry;
 }
 
-/** A Simulated account without spec.azure gets a subscription and resource group of its own in the emulator. */
-export const simulatedSubscriptionId = '00000000-0000-0000-0000-000000000000';
+// A Simulated account without spec.azure gets a subscription and resource group of its own in the emulator.
+export { simulatedSubscriptionId };
 
 export function simulatedResourceGroup(account: Pick<LabAccount, 'metadata'>): string {
   return `labimages-${account.metadata.namespace}`;
 }
 
+/** The credential an account acts with, found by scope: most specific first. */
+type CredentialSource =
+  | { scope: 'account' | 'namespace'; secretName: string; resourceVersion: string; values: Record<string, string> }
+  | { scope: 'operator' };
+
+function describeSource(source: CredentialSource): string {
+  switch (source.scope) {
+    case 'account':
+      return `the service principal in Secret ${source.secretName} (spec.azure.credentials.secretRef)`;
+    case 'namespace':
+      return `the service principal in the namespace's credential Secret ${source.secretName}`;
+    case 'operator':
+      return "the operator's own identity";
+  }
+}
+
+/** What a cached client was built from: a change of any part builds a new one. */
+function keyOf(generation: number, source: CredentialSource): string {
+  return source.scope === 'operator' ? `${generation}/operator` : `${generation}/${source.scope}/${source.secretName}@${source.resourceVersion}`;
+}
+
 interface Cached {
   generation: number;
+  key: string;
   client: ArmClient;
   subscriptionId: string;
   resourceGroup: string;
+  credentials: string;
 }
 
 /**
- * Builds and caches one ARM client per lab account, keyed by the account's uid and generation (a
- * spec change builds a new one), and hands each caller a port over it whose calls its signal
- * cancels. When ARM refuses the credentials (401/403) on any call, the client drops itself from
- * the cache, so the next connect reads a rotated Secret. Secrets are read only here, only when a
- * client is built, and their values go nowhere but the credential object.
+ * Builds and caches one ARM client per lab account, and hands each caller a port over it whose
+ * calls its signal cancels. The credential is chosen by scope, the most specific first (as Azure
+ * Service Operator does): the account's spec.azure.credentials.secretRef, else the namespace's
+ * credential Secret, else the operator's own identity, only in namespaces the operator lists.
+ *
+ * A client is kept per account generation and credential Secret resourceVersion: a `recheck`
+ * (the account's periodic credential check) reads the Secrets again, so a corrected Secret is used
+ * within one recheck. When Entra ID or ARM refuses the credentials, the client drops itself from
+ * the cache, so every kind's next pass builds afresh. Secrets are read only here, and their values
+ * go nowhere but the credential object.
  */
 export class AccountConnector implements Connector {
   readonly #options: AccountConnectorOptions;
+  readonly #timeouts: ConnectorTimeouts;
   readonly #clients = new Map<string, Cached>();
+  /** One operator identity per Azure cloud, shared by every account that uses it: one token cache, not one per account. */
+  readonly #operatorCredentials = new Map<string, Promise<TokenCredential>>();
 
   constructor(options: AccountConnectorOptions) {
     this.#options = options;
+    this.#timeouts = { armRequestMs: options.timeouts?.armRequestMs ?? DEFAULT_ARM_REQUEST_TIMEOUT_MS, tokenMs: options.timeouts?.tokenMs ?? DEFAULT_TOKEN_TIMEOUT_MS };
   }
 
-  async connect(account: LabAccount, signal?: AbortSignal): Promise<AccountConnection> {
+  async connect(account: LabAccount, signal?: AbortSignal, options: ConnectOptions = {}): Promise<AccountConnection> {
     const uid = account.metadata.uid ?? '';
     const generation = account.metadata.generation ?? 0;
     let cached = this.#clients.get(uid);
-    if (!cached || cached.generation !== generation) {
-      cached = await this.#build(account, generation);
-      this.#clients.set(uid, cached);
+    if (!cached || cached.generation !== generation || options.recheck) {
+      try {
+        const emulator = this.#emulatorFor(account);
+        const source = await this.#sourceOf(account);
+        const key = keyOf(generation, source);
+        if (cached?.key !== key) {
+          cached = await this.#build(account, generation, key, source, emulator);
+          this.#clients.set(uid, cached);
+        }
+      } catch (error) {
+        // A credential deleted or broken since: nothing goes on acting with the one cached before.
+        this.#clients.delete(uid);
+        throw error;
+      }
     }
-    return { port: armGalleryPort(cached.client, signal), subscriptionId: cached.subscriptionId, resourceGroup: cached.resourceGroup };
+    const { client, subscriptionId, resourceGroup, credentials } = cached;
+    return { port: armGalleryPort(client, signal), subscriptionId, resourceGroup, credentials };
   }
 
-  async #build(account: LabAccount, generation: number): Promise<Cached> {
+  /** Whether accounts in `namespace` may act as the operator itself. */
+  #mayUseOperatorIdentity(namespace: string): boolean {
+    return (this.#options.operatorIdentityNamespaces ?? []).some((listed) => listed === '*' || listed === namespace);
+  }
+
+  /** The emulator a Simulated account needs; undefined for an Azure account. */
+  #emulatorFor(account: LabAccount): EmulatorTarget | undefined {
+    if ((account.spec.provider ?? 'Simulated') !== 'Simulated') return undefined;
+    if (!this.#options.emulator) {
+      throw new StalledError('EmulatorDisabled', 'spec.provider is Simulated but the operator runs with --emulator off: set spec.provider: Azure, or run the operator with an emulator');
+    }
+    return this.#options.emulator;
+  }
+
+  async #sourceOf(account: LabAccount): Promise<CredentialSource> {
+    const namespace = account.metadata.namespace ?? '';
+    const named = account.spec.azure?.credentials?.secretRef?.name;
+    if (named) {
+      const secret = await this.#readSecret(namespace, named);
+      if (!secret) {
+        throw new StalledError('CredentialsNotFound', `Secret ${namespace}/${named} (spec.azure.credentials.secretRef) does not exist: create it with ${CREDENTIAL_KEYS_HINT}`);
+      }
+      return { scope: 'account', secretName: named, ...secret };
+    }
+    const shared = await this.#readSecret(namespace, NAMESPACE_CREDENTIAL_SECRET);
+    if (shared) return { scope: 'namespace', secretName: NAMESPACE_CREDENTIAL_SECRET, ...shared };
+    if (this.#mayUseOperatorIdentity(namespace)) return { scope: 'operator' };
+    throw new StalledError(
+      'NoCredentials',
+      `LabAccount ${account.metadata.name} has no credentials: set spec.azure.credentials.secretRef to a Secret, or create the namespace's credential Secret ` +
+        `${NAMESPACE_CREDENTIAL_SECRET}, either with ${CREDENTIAL_KEYS_HINT}; or ask the operator's administrators to let namespace ${namespace} use ` +
+        "the operator's own identity (--operator-identity-namespaces)",
+    );
+  }
+
+  async #readSecret(namespace: string, name: string): Promise<{ resourceVersion: string; values: Record<string, string> } | undefined> {
+    const secret = await this.#options.client.get<V1Secret>(SECRETS, namespace, name);
+    if (!secret) return undefined;
+    const values = Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+    return { resourceVersion: secret.metadata?.resourceVersion ?? '', values };
+  }
+
+  async #build(account: LabAccount, generation: number, key: string, source: CredentialSource, emulator: EmulatorTarget | undefined): Promise<Cached> {
     const uid = account.metadata.uid ?? '';
-    const { spec } = account;
-    const subscriptionId = spec.azure?.subscriptionId ?? simulatedSubscriptionId;
-    const resourceGroup = spec.azure?.resourceGroup ?? simulatedResourceGroup(account);
-    let client: ArmClient | undefined;
+    const subscriptionId = account.spec.azure?.subscriptionId ?? simulatedSubscriptionId;
+    const resourceGroup = account.spec.azure?.resourceGroup ?? simulatedResourceGroup(account);
+    const cloud = azureCloud(account.spec.azure?.cloud);
+    const where = emulator ? { endpoint: emulator.url, scope: armScopeOf(emulator.url), caPem: emulator.caPem } : { endpoint: cloud.armEndpoint, scope: cloud.armScope };
+    const credential = withTokenTimeout(await this.#credential(source, cloud, emulator), this.#timeouts.tokenMs);
+    let client: ArmClient | undefined = undefined;
     const onCredentialRejected = () => {
       if (client && this.#clients.get(uid)?.client === client) this.#clients.delete(uid);
     };
-    const base = { subscriptionId, registry: this.#options.registry, onCredentialRejected };
-    // Read whatever the provider: an account that names a Secret is not reconciled without it.
-    const secretValues = await this.#readSecret(account);
-    if ((spec.provider ?? 'Simulated') === 'Simulated') {
-      const emulator = this.#options.emulator;
-      if (!emulator) {
-        throw new StalledError('EmulatorDisabled', 'spec.provider is Simulated but the operator runs with --emulator off: set spec.provider: Azure, or run the operator with an emulator');
-      }
-      client = createArmClient({ ...base, credential: simulatedCredential(), endpoint: emulator.url, caPem: emulator.caPem });
-    } else {
-      const credential = await this.#credential(account, secretValues);
-      client = createArmClient({ ...base, credential, ...(this.#options.armEndpoint ? { endpoint: this.#options.armEndpoint } : {}) });
-    }
-    return { generation, client, subscriptionId, resourceGroup };
+    client = createArmClient({
+      subscriptionId,
+      credential,
+      ...where,
+      requestTimeoutMs: this.#timeouts.armRequestMs,
+      ...(this.#options.registry ? { registry: this.#options.registry } : {}),
+      onCredentialRejected,
+    });
+    return { generation, key, client, subscriptionId, resourceGroup, credentials: describeSource(source) };
   }
 
-  async #credential(account: LabAccount, secretValues: Record<string, string> | undefined) {
+  /** Simulated accounts use the same scopes against the emulator's principals, and trust its CA alone. */
+  async #credential(source: CredentialSource, cloud: AzureCloud, emulator: EmulatorTarget | undefined): Promise<TokenCredential> {
+    if (source.scope === 'operator') {
+      if (emulator) return staticTokenCredential(emulator.token ?? EMULATOR_DEFAULT_TOKEN);
+      return await this.#operatorCredential(cloud);
+    }
+    let principal;
     try {
-      return await createArmCredential({ provider: 'Azure', secretValues });
+      principal = servicePrincipalOf(source.values);
     } catch (err) {
-      if (err instanceof MissingCredentialKeysError) {
-        throw new StalledError('CredentialsNotFound', `Secret ${account.spec.azure?.credentials?.secretRef?.name} lacks ${err.missing.join(', ')}: add them (all of ${secretKeys.join(', ')})`);
-      }
-      throw err;
+      if (!(err instanceof InvalidCredentialSecretError)) throw err;
+      throw new StalledError('CredentialsNotFound', `${describeSource(source)} ${err.message}; a credential Secret holds ${CREDENTIAL_KEYS_HINT}`);
     }
+    const endpoint = emulator ? { authorityHost: emulator.url, caPem: emulator.caPem } : { authorityHost: cloud.authorityHost };
+    return await servicePrincipalCredential(principal, endpoint);
   }
 
-  /** The Secret's decoded values, or undefined when the account names none (the operator's own identity). */
-  async #readSecret(account: LabAccount): Promise<Record<string, string> | undefined> {
-    const name = account.spec.azure?.credentials?.secretRef?.name;
-    if (!name) return undefined;
-    const namespace = account.metadata.namespace ?? '';
-    const secret = await this.#options.client.get<V1Secret>(SECRETS, namespace, name);
-    if (!secret) throw new StalledError('CredentialsNotFound', `Secret ${namespace}/${name} (spec.azure.credentials.secretRef) does not exist: create it with ${secretKeys.join(', ')}`);
-    return Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+  #operatorCredential(cloud: AzureCloud): Promise<TokenCredential> {
+    let credential = this.#operatorCredentials.get(cloud.name);
+    if (!credential) {
+      const make = this.#options.operatorCredential ?? operatorIdentityCredential;
+      credential = make({ authorityHost: cloud.authorityHost });
+      this.#operatorCredentials.set(cloud.name, credential);
+    }
+    return credential;
   }
 }

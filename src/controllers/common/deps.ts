@@ -15,10 +15,17 @@ export interface AccountConnection {
   port: GalleryPort;
   subscriptionId: string;
   resourceGroup: string;
+  /** Which credential it acts with, for messages (never a value of it). */
+  credentials: string;
+}
+
+export interface ConnectOptions {
+  /** Look for the account's credential again (its Secrets are read): a changed one is used from this call on. */
+  recheck?: boolean;
 }
 
 /** Reaches a lab account's galleries (AccountConnector; a fake in unit tests). */
 export interface Connector {
-  /** Throws StalledError when the account cannot reach Azure (no Secret, no emulator). */
-  connect(account: LabAccount, signal?: AbortSignal): Promise<AccountConnection>;
+  /** Throws StalledError when the account cannot reach Azure (no credentials, no emulator). */
+  connect(account: LabAccount, signal?: AbortSignal, options?: ConnectOptions): Promise<AccountConnection>;
 }

@@ -4,8 +4,9 @@
 // - a returned Outcome is shown as it is; a Stalled one is looked at again after the recheck
 //   period only when its cause lies outside our watches (stalled.ts);
 // - StalledError: Stalled with its reason, rechecked as its reason says;
-// - ARM refusing the credentials (401/403): Stalled CredentialsRejected, rechecked (the account
-//   connector has already dropped its cached credentials, so the next pass reads the Secret again);
+// - ARM refusing the credentials (401/403), or Entra ID giving no token for them: Stalled
+//   CredentialsRejected, rechecked (the account connector has already dropped its cached
+//   credentials, so the next pass reads the Secret again);
 // - any other terminal ARM error: Stalled with ARM's code as reason, rechecked;
 // - a transient ARM error (throttling, 5xx, network): status is left as it is, since nothing
 //   changed that a user can act on and a Ready object must not flap, and the object is looked at
@@ -80,7 +81,7 @@ export function armReason(error: ArmError): string {
   return /^[A-Za-z][A-Za-z0-9_]*$/.test(error.code) ? error.code : 'ArmError';
 }
 
-/** What ARM answered, for a condition's message: its code, the HTTP status and its message. */
+/** What ARM (or, for a token, Microsoft Entra ID) answered, for a condition's message: its code, the HTTP status and its message. */
 export function armAnswer(error: ArmError): string {
-  return `ARM answered ${error.code}${error.statusCode ? ` (HTTP ${error.statusCode})` : ''}: ${error.message}`;
+  return `${error.fromIdentity ? 'Microsoft Entra ID' : 'ARM'} answered ${error.code}${error.statusCode ? ` (HTTP ${error.statusCode})` : ''}: ${error.message}`;
 }

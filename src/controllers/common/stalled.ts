@@ -19,8 +19,13 @@ export type StalledCause =
 export const STALLED_REASONS = {
   // Reaching Azure (any kind)
   EmulatorDisabled: 'operator',
+  // No credential of any scope: neither spec.azure.credentials, nor the namespace's Secret, nor the
+  // operator's identity for this namespace. The likeliest fix is a Secret, so it is looked at again.
+  NoCredentials: 'secret',
   CredentialsNotFound: 'secret',
   CredentialsRejected: 'azure',
+  // An ARM id in a spec outside the account's subscription or spec.azure.allowedScopes.
+  OutOfScope: 'watched',
   // LabAccount
   UnknownLocation: 'spec',
   UnknownRegion: 'spec',

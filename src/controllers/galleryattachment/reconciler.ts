@@ -10,6 +10,7 @@ import { holderOf } from '../common/holder.ts';
 import { BY_ACCOUNT } from '../common/indexes.ts';
 import { ObjectWriter, conditionsOf, isBeingDeleted } from '../common/object-writer.ts';
 import { RELEASED, isOutcome, progressing, ready, stalled, type Released } from '../common/outcome.ts';
+import { checkResourceGroupScope } from '../common/scope.ts';
 import { SyncMemo } from '../common/sync-memo.ts';
 import { exportsFingerprint, readCatalogue } from './catalogue.ts';
 import { deleteOwnGallery } from './detach.ts';
@@ -56,6 +57,9 @@ export class GalleryAttachmentReconciler {
   async #attach(att: GalleryAttachment, { log, signal }: ReconcileContext): Promise<AttachmentOutcome> {
     const account = this.#holdAccount(att);
     if (isOutcome(account)) return account;
+    const group = att.spec.gallery.resourceGroup;
+    const outside = group ? checkResourceGroupScope<AttachmentFound>(account, group, 'spec.gallery.resourceGroup') : undefined;
+    if (outside) return outside;
     // Computed at most once per pass, and before any read, so that a change during the read forces the next one.
     let fingerprint: string | undefined;
     const fingerprintNow = () => (fingerprint ??= `${att.metadata.generation ?? 0}/${exportsFingerprint(this.#exportsOf(att))}`);

@@ -4,6 +4,7 @@ import { RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, t
 import {
   parseVirtualMachineId,
   requeueAfter,
+  virtualMachineId,
   retryAfter,
   type GalleryPort,
   type ImageObservation,
@@ -19,6 +20,7 @@ import type { OperatorContext } from '../common/context.ts';
 import type { ApiClient, Connector, Recorder } from '../common/deps.ts';
 import { ObjectWriter, conditionsOf, isBeingDeleted } from '../common/object-writer.ts';
 import { RELEASED, isOutcome, progressing, stalled, type Released } from '../common/outcome.ts';
+import { checkScope } from '../common/scope.ts';
 import { RecentReads } from './recent-reads.ts';
 import { desiredTargets, planTargets, regionStatuses, sameTargets, type TargetRegion } from './regions.ts';
 import { computeStatus, deletingVersion, deletionBlocked, replicationPollMs, summarize, versionOutcome, type ExportFound, type ExportOutcome } from './status.ts';
@@ -53,6 +55,15 @@ interface Gallery {
 }
 
 const settled = (resource: { provisioningState?: string } | undefined) => resource?.provisioningState === 'Succeeded';
+
+/**
+ * A recent read is shared only by exports of one account: another account acts with another
+ * credential (which may not read what this one did) and may name the same resource group and
+ * gallery in another subscription.
+ */
+function sharedReadKey(g: Gallery, resource: string): string {
+  return `${g.account.metadata.uid ?? ''}/${resource}`.toLowerCase();
+}
 
 export class ImageExportReconciler {
   readonly #deps: ImageExportDeps;
@@ -89,6 +100,8 @@ export class ImageExportReconciler {
 
   /** One pass over a live export: its gallery, its version (made when missing), then where that version replicates. */
   async #sync(exp: ImageExport, { log, signal }: ReconcileContext): Promise<ExportOutcome> {
+    const outside = this.#sourceOutOfScope(exp);
+    if (outside) return outside;
     const gallery = await this.#galleryOf(exp, signal);
     if (isOutcome(gallery)) return gallery;
     const targets = desiredTargets(exp, gallery.account);
@@ -126,6 +139,13 @@ export class ImageExportReconciler {
     return { account, port: connection.port, image };
   }
 
+  /** A source VM named by its ARM id must lie in the account's scope: judged before any ARM call. */
+  #sourceOutOfScope(exp: ImageExport): ExportOutcome | undefined {
+    const id = exp.spec.source.virtualMachineId;
+    const account = this.#deps.accounts.get(exp.spec.labAccountRef.name, exp.metadata.namespace);
+    return id && account ? checkScope(account, id, 'spec.source.virtualMachineId') : undefined;
+  }
+
   /** The VM to export: given, or the LabTemplate's template VM once it has one. */
   #sourceOf(exp: ImageExport): string | ExportOutcome {
     const { source } = exp.spec;
@@ -142,7 +162,7 @@ export class ImageExportReconciler {
   /** The image definition, created when missing; one that exists must describe the same kind of image. */
   async #ensureImageDefinition(exp: ImageExport, g: Gallery): Promise<ExportOutcome | undefined> {
     const want = { osType: exp.spec.image.osType, osState: exp.spec.image.osState ?? 'Specialized', hyperVGeneration: exp.spec.image.hyperVGeneration ?? 'V2' };
-    const image = await this.#recentImages.read(imageKey(g.image), () => g.port.observeImage(g.image), settled);
+    const image = await this.#recentImages.read(sharedReadKey(g, imageKey(g.image)), () => g.port.observeImage(g.image), settled);
     if (!image) {
       const identifier = { publisher: 'labimages', offer: g.account.metadata.name ?? '', sku: exp.spec.image.name };
       const handle = await g.port.createImage(g.image, { location: g.account.spec.location, ...want, identifier });
@@ -166,7 +186,7 @@ export class ImageExportReconciler {
     // Two independent reads, sent together: a new export waits on one round trip, not two.
     const [pending, vm] = await Promise.all([
       this.#ensureImageDefinition(exp, g),
-      vmAt ? this.#recentVms.read(`${vmAt.resourceGroup}/${vmAt.name}`.toLowerCase(), () => g.port.observeVirtualMachine(vmAt), settled) : undefined,
+      vmAt ? this.#recentVms.read(sharedReadKey(g, virtualMachineId('', vmAt)), () => g.port.observeVirtualMachine(vmAt), settled) : undefined,
     ]);
     if (pending) return pending;
     if (typeof source !== 'string') return source;

@@ -1,19 +1,45 @@
 // Where a lab account lives and may replicate: its geography, judged from its spec alone.
 import type { LabAccountSpec } from '../../api/index.ts';
-import { geographyOf, isKnownRegion, normalizeRegion, regionsOfGeography } from '../../azure/index.ts';
+import { DEFAULT_CLOUD, geographyOf, isKnownRegion, normalizeRegion, regionsOfGeography } from '../../azure/index.ts';
 import { StalledError } from '../common/stalled.ts';
 
-/** The account's geography and its regions; Stalled when the location is unknown. */
-export function geographyOfAccount(spec: LabAccountSpec): { geography: string; regions: string[] } {
+/** Where an account may replicate: its geography's regions, or, where the operator has no geography data, the regions its spec names. */
+export interface AccountPlace {
+  /** Absent: a region of a sovereign cloud, which the region data does not cover. */
+  geography?: string;
+  regions: string[];
+}
+
+/** Whether the account lives in a sovereign cloud (US Government, China), whose regions the published geography table leaves out. */
+function isSovereign(spec: LabAccountSpec): boolean {
+  return spec.provider === 'Azure' && (spec.azure?.cloud ?? DEFAULT_CLOUD) !== DEFAULT_CLOUD;
+}
+
+/**
+ * The account's geography and its regions. A sovereign cloud's region that the data does not know
+ * is taken as given: no geography, and the regions are the location and spec.replication.regions,
+ * so exports replicate to those and templates may use them.
+ */
+export function placeOfAccount(spec: LabAccountSpec): AccountPlace | undefined {
   const geography = geographyOf(spec.location);
-  if (!geography) {
+  if (geography) return { geography, regions: regionsOfGeography(geography) };
+  if (!isSovereign(spec)) return undefined;
+  return { regions: [...new Set([spec.location, ...(spec.replication?.regions ?? [])].map(normalizeRegion))].sort() };
+}
+
+/** The account's place; Stalled when the location is unknown. */
+export function geographyOfAccount(spec: LabAccountSpec): AccountPlace {
+  const place = placeOfAccount(spec);
+  if (!place) {
     throw new StalledError('UnknownLocation', `spec.location ${JSON.stringify(spec.location)} is not a known Azure region: use a programmatic region name such as westeurope`);
   }
-  return { geography, regions: regionsOfGeography(geography) };
+  return place;
 }
 
 /** Replication defaults must stay inside the geography (a lab platform's rule); names the first region that does not. */
-export function checkReplicationRegions(spec: LabAccountSpec, geography: string, regions: readonly string[]): void {
+export function checkReplicationRegions(spec: LabAccountSpec, geography: string | undefined, regions: readonly string[]): void {
+  // Without geography data the regions are taken as given.
+  if (!geography) return;
   for (const region of spec.replication?.regions ?? []) {
     if (!isKnownRegion(region)) {
       throw new StalledError('UnknownRegion', `spec.replication.regions: ${JSON.stringify(region)} is not a known Azure region: use one of ${regions.join(', ')}`);

@@ -4,7 +4,7 @@
 import { RESOURCES, type GalleryAttachment, type LabAccount } from '../../api/index.ts';
 import { ArmError, isCredentialRejection } from '../../azure/index.ts';
 import type { Logger } from '../../log.ts';
-import { READY, isConditionTrue, keyOf, type ObjectReader, type ReconcileContext, type Request, type Result } from '../../runtime/index.ts';
+import { READY, findCondition, keyOf, type ObjectReader, type ReconcileContext, type Request, type Result } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
 import type { ApiClient, Connector, Recorder } from '../common/deps.ts';
 import { holderOf } from '../common/holder.ts';
@@ -23,11 +23,6 @@ export interface LabAccountDeps {
   events: Recorder;
   connector: Connector;
   settings: Pick<OperatorContext, 'syncPeriodMs' | 'stalledRecheckMs'>;
-}
-
-function credentialsSource(account: LabAccount): string {
-  const secret = account.spec.azure?.credentials?.secretRef?.name;
-  return secret ? `the service principal in Secret ${secret} (spec.azure.credentials.secretRef)` : 'the operator\'s own identity';
 }
 
 export class LabAccountReconciler {
@@ -60,37 +55,46 @@ export class LabAccountReconciler {
 
   /** One pass: the geography and the replication defaults from the spec, then (once per sync period) the credentials. */
   async #sync(account: LabAccount, { log, signal }: ReconcileContext): Promise<Outcome> {
-    const { geography, regions } = geographyOfAccount(account.spec);
-    checkReplicationRegions(account.spec, geography, regions);
-    // Ready at this generation and checked within the sync period: nothing in Azure to look at yet.
+    const place = geographyOfAccount(account.spec);
+    checkReplicationRegions(account.spec, place.geography, place.regions);
     const fingerprint = String(account.metadata.generation ?? 0);
-    let dueIn = isConditionTrue(conditionsOf(account), READY) ? this.#checked.dueIn(account, () => fingerprint) : 0;
-    if (dueIn === 0) {
-      await this.#checkCredentials(account, log, signal);
-      this.#checked.remember(account, fingerprint);
-      dueIn = this.#checked.periodMs;
-    }
-    return ready('AccountReady', `${account.spec.location} is in geography ${geography} (${regions.join(', ')}); ARM accepts ${credentialsSource(account)}`, { requeueAfter: dueIn });
+    // Ready at this generation and checked within the sync period: what Ready says still holds.
+    const readyNow = findCondition(conditionsOf(account), READY);
+    const dueIn = readyNow?.status === 'True' ? this.#checked.dueIn(account, () => fingerprint) : 0;
+    if (readyNow && dueIn > 0) return ready(readyNow.reason, readyNow.message, { requeueAfter: dueIn });
+    const credentials = await this.#checkCredentials(account, log, signal);
+    this.#checked.remember(account, fingerprint);
+    const where = place.geography ? `is in geography ${place.geography}` : 'has no geography data (a sovereign cloud): replicating to';
+    return ready('AccountReady', `${account.spec.location} ${where} (${place.regions.join(', ')}); ARM accepts ${credentials}`, {
+      requeueAfter: this.#checked.periodMs,
+    });
   }
 
   /**
    * One cheap ARM read that needs working credentials: the galleries of the account's resource
-   * group. Its two expected refusals are this check's verdict, said in the account's terms.
+   * group. The credential is looked for again first (its Secrets read), so a corrected or new one is
+   * used now. Its two expected refusals are this check's verdict, said in the account's terms.
+   * Answers which credential ARM accepted.
    */
-  async #checkCredentials(account: LabAccount, log: Logger, signal: AbortSignal): Promise<void> {
-    const connection = await this.#deps.connector.connect(account, signal);
+  async #checkCredentials(account: LabAccount, log: Logger, signal: AbortSignal): Promise<string> {
+    const connection = await this.#deps.connector.connect(account, signal, { recheck: true });
     try {
       await connection.port.listGalleries(connection.resourceGroup);
     } catch (err) {
       if (!(err instanceof ArmError)) throw err;
       if (isCredentialRejection(err)) {
-        throw new StalledError('CredentialsRejected', `Azure refused ${credentialsSource(account)} (${err.code}): fix the credentials or the identity's role assignments on resource group ${connection.resourceGroup}`);
+        const by = err.fromIdentity ? 'Microsoft Entra ID gave no token for' : 'Azure refused';
+        throw new StalledError(
+          'CredentialsRejected',
+          `${by} ${connection.credentials} (${err.code}: ${err.message}): fix the credentials or the identity's role assignments on resource group ${connection.resourceGroup}`,
+        );
       }
       if (err.code === 'ResourceGroupNotFound') {
         throw new StalledError('ResourceGroupNotFound', `resource group ${connection.resourceGroup} (spec.azure.resourceGroup) does not exist in subscription ${connection.subscriptionId}: create it`);
       }
       throw err;
     }
-    log.debug({ resourceGroup: connection.resourceGroup }, 'credentials accepted by ARM');
+    log.debug({ resourceGroup: connection.resourceGroup, credentials: connection.credentials }, 'credentials accepted by ARM');
+    return connection.credentials;
   }
 }

@@ -5,6 +5,7 @@
 import type { GalleryAttachment, GalleryImageStatus, ImageExport, LabAccount, LabTemplate } from '../../api/index.ts';
 import { geographyOf, normalizeRegion, type ImageVersionObservation } from '../../azure/index.ts';
 import { progressing, stalled } from '../common/outcome.ts';
+import { checkScope } from '../common/scope.ts';
 import type { TemplateImage, TemplateOutcome } from './status.ts';
 
 /** Lab platforms take a single OS disk under this size. */
@@ -25,20 +26,26 @@ export function templateLocation(template: LabTemplate, account: LabAccount): st
   return normalizeRegion(template.spec.location ?? account.spec.location);
 }
 
-/** The template must stay in the account's data-residency geography, and Azure needs a subnet for the NIC. */
+/** The template must stay in the account's data-residency geography, and Azure needs a subnet for the NIC, in the account's scope. */
 export function checkPlacement(template: LabTemplate, account: LabAccount, location: string): TemplateOutcome | undefined {
   const geography = account.status?.geography ?? geographyOf(account.spec.location);
-  if (geographyOf(location) !== geography) {
-    const regions = account.status?.regions?.length ? ` (${account.status.regions.join(', ')})` : '';
+  // Without geography data (a sovereign cloud's region), the account's regions are those its spec names.
+  const regionsOfAccount = account.status?.regions ?? [normalizeRegion(account.spec.location)];
+  if (geography ? geographyOf(location) !== geography : !regionsOfAccount.includes(location)) {
+    const name = account.metadata.name;
+    const regions = regionsOfAccount.length ? ` (${regionsOfAccount.join(', ')})` : '';
     return stalled(
       'LocationOutsideGeography',
-      `spec.location ${location} is not in the geography ${geography ?? 'unknown'} of LabAccount ${account.metadata.name}: choose a region of that geography${regions}`,
+      geography
+        ? `spec.location ${location} is not in the geography ${geography} of LabAccount ${name}: choose a region of that geography${regions}`
+        : `spec.location ${location} is not a region of LabAccount ${name}, whose location no geography data covers: choose its location or one of its spec.replication.regions${regions}`,
     );
   }
-  if (account.spec.provider === 'Azure' && !template.spec.vm?.subnetId) {
+  const subnetId = template.spec.vm?.subnetId;
+  if (account.spec.provider === 'Azure' && !subnetId) {
     return stalled('SubnetRequired', `LabAccount ${account.metadata.name} uses Azure: set spec.vm.subnetId to the subnet the template VM joins`);
   }
-  return undefined;
+  return subnetId ? checkScope(account, subnetId, 'spec.vm.subnetId') : undefined;
 }
 
 /** A marketplace image is always there; it is generalized, so it takes admin credentials. */

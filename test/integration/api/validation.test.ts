@@ -47,6 +47,27 @@ const cases: InvalidCase[] = [
     field: 'spec.azure.resourceGroup',
     says: 'should match',
   },
+  {
+    ...LA,
+    title: 'an unknown cloud',
+    spec: { provider: 'Azure', azure: { subscriptionId: '0b1f6471-1bf0-4dda-aec3-cb9272f09590', resourceGroup: 'labs-rg', cloud: 'AzureGermanCloud' } },
+    field: 'spec.azure.cloud',
+    says: 'Unsupported value: "AzureGermanCloud"',
+  },
+  {
+    ...LA,
+    title: 'an allowed scope that is a resource, not a subscription or group',
+    spec: { azure: { subscriptionId: '0b1f6471-1bf0-4dda-aec3-cb9272f09590', resourceGroup: 'labs-rg', allowedScopes: ['/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.Compute/galleries/g'] } },
+    field: 'spec.azure.allowedScopes[0]',
+    says: 'spec.azure.allowedScopes[] must be an ARM scope',
+  },
+  {
+    ...LA,
+    title: 'an allowed scope of "..", climbing out of its subscription',
+    spec: { azure: { subscriptionId: '0b1f6471-1bf0-4dda-aec3-cb9272f09590', resourceGroup: 'labs-rg', allowedScopes: ['/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/..'] } },
+    field: 'spec.azure.allowedScopes[0]',
+    says: 'spec.azure.allowedScopes[] must be an ARM scope',
+  },
   { ...LA, title: 'replicaCount 0', spec: { replication: { replicaCount: 0 } }, field: 'spec.replication.replicaCount', says: 'should be greater than or equal to 1' },
   { ...LA, title: 'replicaCount 11', spec: { replication: { replicaCount: 11 } }, field: 'spec.replication.replicaCount', says: 'should be less than or equal to 10' },
   {
@@ -138,6 +159,21 @@ const cases: InvalidCase[] = [
     spec: { vm: { adminUsername: 'labadmin', adminPasswordSecretRef: { name: 'cs101-admin' } } },
     field: 'spec.vm.adminPasswordSecretRef.key',
     says: 'Required value',
+  },
+  {
+    ...IE,
+    // The shape alone would pass it: `..` is a segment like any other to the id's pattern.
+    title: 'virtualMachineId with a ".." resource group',
+    spec: { source: { labTemplateRef: null, virtualMachineId: '/subscriptions/s/resourceGroups/../providers/Microsoft.Compute/virtualMachines/vm1' } },
+    field: 'spec.source.virtualMachineId',
+    says: 'spec.source.virtualMachineId must not have "." or ".." segments',
+  },
+  {
+    ...LT,
+    title: 'subnetId with a "." segment',
+    spec: { vm: { subnetId: '/subscriptions/s/resourceGroups/./providers/Microsoft.Network/virtualNetworks/vnet/subnets/labs' } },
+    field: 'spec.vm.subnetId',
+    says: 'spec.vm.subnetId must not have "." or ".." segments',
   },
   {
     ...LT,

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { API_VERSION, type LabAccount } from '../../../src/api/index.ts';
-import { ArmError } from '../../../src/azure/index.ts';
+import { ArmError, simulatedSubscriptionId } from '../../../src/azure/index.ts';
+import { defaultTenantId, demoPrincipal } from '../../../src/emulator/config.ts';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.ts';
 import { AccountConnector } from '../../../src/controllers/common/account-connector.ts';
 import { setFaults } from '../emulator/helpers.ts';
@@ -19,10 +20,13 @@ describe('account connector against the emulator', function () {
 
   it('keeps one client per account generation, and drops it by itself when ARM refuses its credentials', async function () {
     let secretReads = 0;
+    // The emulator's demo principal, whose token its Entra endpoint issues.
+    const values = { AZURE_TENANT_ID: defaultTenantId, AZURE_CLIENT_ID: demoPrincipal.clientId, AZURE_CLIENT_SECRET: demoPrincipal.clientSecret };
+    const data = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, Buffer.from(value).toString('base64')]));
     const client = {
       get: async <T>() => {
         secretReads++;
-        return { metadata: { name: 'sp' }, data: {} } as T;
+        return { metadata: { name: 'sp', resourceVersion: '1' }, data } as T;
       },
     };
     const connector = new AccountConnector({ client, emulator: { url: emulator.url, caPem: emulator.caPem }, registry: new Registry() });
@@ -30,7 +34,7 @@ describe('account connector against the emulator', function () {
       apiVersion: API_VERSION,
       kind: 'LabAccount',
       metadata: { name: 'cs', namespace: 'ns', uid: 'u1', generation: 1 },
-      spec: { location: 'westeurope', azure: { subscriptionId: '00000000-0000-0000-0000-0000000000cc', resourceGroup: 'rg', credentials: { secretRef: { name: 'sp' } } } },
+      spec: { location: 'westeurope', azure: { subscriptionId: simulatedSubscriptionId, resourceGroup: 'rg', credentials: { secretRef: { name: 'sp' } } } },
     };
     const first = await connector.connect(account);
     await first.port.listGalleries('rg');

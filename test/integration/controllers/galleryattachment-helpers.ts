@@ -3,7 +3,7 @@
 import { EventsV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import type { GalleryAttachment, GalleryAttachmentSpec, LabAccount, LabAccountSpec } from '../../../src/api/index.ts';
-import { createGalleryPort, simulatedCredential, type GalleryPort, type GalleryRef } from '../../../src/azure/index.ts';
+import { createGalleryPort, staticTokenCredential, type GalleryPort, type GalleryRef } from '../../../src/azure/index.ts';
 import { simulatedResourceGroup, simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
 
 import { API_VERSION, RESOURCES } from '../../../src/api/index.ts';
@@ -65,7 +65,7 @@ export async function eventsAbout(op: TestOperator, obj: KubernetesObject): Prom
 
 /** ARM as someone outside any lab reaches the operator's emulator: the SDK, trusting its CA. */
 export function armPort(op: TestOperator): GalleryPort {
-  return createGalleryPort({ subscriptionId: simulatedSubscriptionId, credential: simulatedCredential(), endpoint: op.emulator.url, caPem: op.emulator.caPem, registry: new Registry() });
+  return createGalleryPort({ subscriptionId: simulatedSubscriptionId, credential: staticTokenCredential(), endpoint: op.emulator.url, caPem: op.emulator.caPem, registry: new Registry() });
 }
 
 /** Where a Simulated account without spec.azure keeps its galleries. */

@@ -2,7 +2,7 @@
 // LabAccount and GalleryAttachment controllers), a source VM in the emulator, and helpers to read
 // exports and their versions in the gallery.
 import { API_VERSION, RESOURCES, type ImageExport, type LabAccount } from '../../../src/api/index.ts';
-import { createGalleryPort, simulatedCredential, type GalleryPort, type ImageVersionObservation, type OperationHandle } from '../../../src/azure/index.ts';
+import { createGalleryPort, staticTokenCredential, type GalleryPort, type ImageVersionObservation, type OperationHandle } from '../../../src/azure/index.ts';
 import { simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
 
 import { isConditionTrue, type Condition, type ObjectClient } from '../../../src/runtime/index.ts';
@@ -20,7 +20,7 @@ export interface Target {
 }
 
 export function portFor(emulator: Target): GalleryPort {
-  return createGalleryPort({ subscriptionId: simulatedSubscriptionId, credential: simulatedCredential(), endpoint: emulator.url, caPem: emulator.caPem, retry: { baseDelayMs: 10, maxDelayMs: 50 } });
+  return createGalleryPort({ subscriptionId: simulatedSubscriptionId, credential: staticTokenCredential(), endpoint: emulator.url, caPem: emulator.caPem, retry: { baseDelayMs: 10, maxDelayMs: 50 } });
 }
 
 async function complete(port: GalleryPort, handle: OperationHandle): Promise<void> {

@@ -63,6 +63,8 @@ describe('ImageExport exactly once across operator kills', function () {
         'run',
         '--kubeconfig', controlPlane().kubeconfigPath,
         '--namespace', ns,
+        // The suite's accounts name no credentials: they act as the emulator's default principal.
+        '--operator-identity-namespaces', ns,
         '--emulator', emulator.url,
         '--emulator-ca', emulator.caFile ?? '',
         '--metrics-bind-address', '0',

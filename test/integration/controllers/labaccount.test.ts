@@ -1,7 +1,9 @@
 import { RESOURCES } from '../../../src/api/index.ts';
+import { simulatedSubscriptionId } from '../../../src/azure/index.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
+import { defaultTenantId, demoPrincipal } from '../../../src/emulator/config.ts';
 import { requestCounts, setFaults } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
@@ -62,22 +64,24 @@ describe('LabAccount controller', function () {
 
   it('gives CredentialsNotFound for a Secret that does not exist, and recovers when the Secret appears', async function () {
     await createAccount(op, 'with-secret', {
-      azure: { subscriptionId: '11111111-2222-3333-4444-555555555555', resourceGroup: 'labs-rg', credentials: { secretRef: { name: 'labs-sp' } } },
+      azure: { subscriptionId: simulatedSubscriptionId, resourceGroup: 'labs-rg', credentials: { secretRef: { name: 'labs-sp' } } },
     });
     const message = await eventually(async () => stalledMessage(await getAccount(op, 'with-secret'), 'CredentialsNotFound'), { what: 'CredentialsNotFound' });
     expect(message).to.contain('labs-sp').and.contain('spec.azure.credentials.secretRef');
     expect(message).not.to.match(/AZURE_CLIENT_SECRET=/);
 
     // Nothing the operator watches changes: it finds the Secret by looking again on its own.
+    // The emulator's demo principal: its token endpoint issues a token for it.
     await op.kubeConfig.makeApiClient(CoreV1Api).createNamespacedSecret({
       namespace: op.namespace,
-      body: { metadata: { name: 'labs-sp' }, stringData: { AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 'hush-hush' } },
+      body: { metadata: { name: 'labs-sp' }, stringData: { AZURE_TENANT_ID: defaultTenantId, AZURE_CLIENT_ID: demoPrincipal.clientId, AZURE_CLIENT_SECRET: demoPrincipal.clientSecret } },
     });
     const ready = await eventually(async () => {
       const a = await getAccount(op, 'with-secret');
       return isReady(a) && a;
     }, { what: 'with-secret Ready once the Secret exists' });
-    expect(JSON.stringify(ready.status)).not.to.contain('hush-hush');
+    expect(JSON.stringify(ready.status)).not.to.contain(demoPrincipal.clientSecret);
+    expect(condition(ready, 'Ready')?.message).to.contain('ARM accepts the service principal in Secret labs-sp (spec.azure.credentials.secretRef)');
   });
 
   it('shows the attachment that holds the account and its gallery id', async function () {

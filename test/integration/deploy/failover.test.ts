@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { RESOURCES } from '../../../src/api/index.ts';
-import { createArmClient, simulatedCredential } from '../../../src/azure/index.ts';
+import { createArmClient, staticTokenCredential } from '../../../src/azure/index.ts';
 import { applyExamples, readExamples, seedExternalVms } from '../../../src/cli/examples.ts';
 import { simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
 import { freeLoopbackPort } from '../../../src/net/ports.ts';
@@ -28,11 +28,13 @@ import { deploymentsOf, flagValue, type Container } from './topology.ts';
 interface Emulator {
   url: string;
   caPem: string;
+  /** A standalone emulator's admin token; absent: the embedded one's well-known token. */
+  token?: string;
 }
 
 /** Every gallery, image version and VM the emulator holds for the test, with what would change if it were made again. */
 async function armSnapshot(emulator: Emulator, resourceGroups: readonly string[]): Promise<string[]> {
-  const { compute } = createArmClient({ subscriptionId: simulatedSubscriptionId, credential: simulatedCredential(), endpoint: emulator.url, caPem: emulator.caPem, registry: new Registry() });
+  const { compute } = createArmClient({ subscriptionId: simulatedSubscriptionId, credential: staticTokenCredential(emulator.token), endpoint: emulator.url, caPem: emulator.caPem, registry: new Registry() });
   const lines: string[] = [];
   for (const resourceGroup of resourceGroups) {
     for await (const gallery of compute.galleries.listByResourceGroup(resourceGroup)) {
@@ -187,7 +189,8 @@ describe('deploy: killing the operator loses no simulated state (the chart\'s po
   });
 
   it('emulator.mode=standalone with two replicas: killing the leader loses nothing, the standby reaches the same emulator', async () => {
-    const { namespace, objects, identity, volumes, container } = await install('emulator.mode=standalone', 'replicaCount=2');
+    // The standalone emulator requires the chart's admin token; examples/' credential is its demo principal's.
+    const { namespace, objects, identity, volumes, container } = await install('emulator.mode=standalone', 'replicaCount=2', 'emulator.standalone.demoPrincipal=true');
 
     // The emulator pod: the chart's Secret mounted next to the state file on the claim.
     const emulatorContainer = container('emulator');
@@ -205,9 +208,10 @@ describe('deploy: killing the operator loses no simulated state (the chart\'s po
     await emulatorPod.waitFor(/ARM emulator listening at/, 60_000);
     // No cluster DNS here: the Service name becomes the emulator's loopback address, which the
     // chart's certificate names too, so the operator's TLS check is as strict as in the cluster.
-    const emulator = { url: `https://127.0.0.1:${emulatorPort}`, caPem: Buffer.from(secret.data['emulator-ca.pem']!, 'base64').toString('utf8') };
+    const fromSecret = (key: string) => Buffer.from(secret.data[key]!, 'base64').toString('utf8');
+    const emulator = { url: `https://127.0.0.1:${emulatorPort}`, caPem: fromSecret('emulator-ca.pem'), token: fromSecret('emulator-token') };
 
-    // Two operator replicas, each with the CA from the Secret in its own mount.
+    // Two operator replicas, each with the CA and the admin token from the Secret in its own mount.
     const operator = container('operator');
     const caMount = flagValue(operator.args, 'emulator-ca')!.replace(/\/[^/]+$/, '');
     const replicas = [];
@@ -215,6 +219,7 @@ describe('deploy: killing the operator loses no simulated state (the chart\'s po
       const caDir = join(volumes, `emulator-ca-${n}`);
       await mkdir(caDir);
       await copyFile(join(claim, 'emulator-ca.pem'), join(caDir, 'ca.pem'));
+      await copyFile(join(claim, 'emulator-token'), join(caDir, 'token'));
       replicas.push(await startOperator(operator, identity, { mounts: { [caMount]: caDir, '/tmp': await mkdtemp(join(volumes, 'tmp-')) }, flags: { emulator: emulator.url } }));
     }
     await examplesReady(namespace, emulator);

@@ -23,7 +23,7 @@ import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace, repoRoot } from '../harness.ts';
 import { findOrBuildHelm, helm } from './helm.ts';
 import { startPodContainer, type RunningPodContainer } from './image-pod.ts';
-import { RBAC_KINDS } from './rbac.ts';
+import { operatorRbac } from './rbac.ts';
 
 /** controller-runtime's LeaderElectionID for this operator. */
 const LEASE_NAME = 'lab-image-operator.labimages.io';
@@ -64,11 +64,12 @@ function serviceHosts(objects: readonly KubernetesObject[], namespace: string): 
   return hosts;
 }
 
-/** The emulator's CA certificate, from the Secret the chart made for it. */
-function emulatorCa(objects: readonly KubernetesObject[]): string {
+/** The emulator's CA certificate and admin token, from the Secret the chart made for them. */
+function emulatorSecrets(objects: readonly KubernetesObject[]): { caPem: string; token: string } {
   const secret = objects.find((obj): obj is V1Secret => obj.kind === 'Secret' && (obj as V1Secret).data?.['emulator-ca.pem'] !== undefined);
   if (!secret) throw new Error('the chart rendered no Secret with the emulator CA');
-  return Buffer.from(secret.data!['emulator-ca.pem']!, 'base64').toString('utf8');
+  const value = (key: string) => Buffer.from(secret.data![key]!, 'base64').toString('utf8');
+  return { caPem: value('emulator-ca.pem'), token: value('emulator-token') };
 }
 
 describe('the container image, run as the Helm chart runs it (real API server, standalone emulator)', function () {
@@ -107,10 +108,12 @@ describe('the container image, run as the Helm chart runs it (real API server, s
       `metrics.port=${await freeLoopbackPort()}`,
       `healthProbePort=${await freeLoopbackPort()}`,
       `watchNamespaces={${labsNamespace}}`,
+      // The standalone emulator requires the chart's admin token; examples/' credential is its demo principal's.
+      'emulator.standalone.demoPrincipal=true',
     ]);
 
     const admin = plane.kubeConfig;
-    const rbac = rendered.filter((obj) => RBAC_KINDS.has(obj.kind ?? ''));
+    const rbac = operatorRbac(rendered);
     for (const obj of rbac) await KubernetesObjectApi.makeApiClient(admin).create(obj);
     const operatorPod = deployment(rendered, 'operator').spec!.template;
     const serviceAccount = operatorPod.spec!.serviceAccountName!;
@@ -131,7 +134,7 @@ describe('the container image, run as the Helm chart runs it (real API server, s
     const examples = await readExamples();
     // The examples' VM made outside any lab exists only if someone makes it: as `labimage dev` does.
     const emulatorPort = emulatorPod.spec!.containers.find((c) => c.name === 'emulator')!.ports![0]!.containerPort;
-    await seedExternalVms({ url: `https://127.0.0.1:${emulatorPort}`, caPem: emulatorCa(rendered) }, examples);
+    await seedExternalVms({ url: `https://127.0.0.1:${emulatorPort}`, ...emulatorSecrets(rendered) }, examples);
 
     operator = await startPodContainer({ ...pod, template: operatorPod, container: 'operator', podName: 'operator-0', dir: join(dir, 'operator') });
     const operatorReadySeconds = await operator.untilReady(120_000);

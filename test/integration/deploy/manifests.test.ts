@@ -4,13 +4,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClientSecretCredential } from '@azure/identity';
 import { expect } from 'chai';
 import { dump } from 'js-yaml';
 import { CoreV1Api, VersionApi, type KubernetesObject } from '@kubernetes/client-node';
 import { controlPlane, createTestNamespace } from '../harness.ts';
-import { startEmulator } from '../../../src/emulator/index.ts';
+import { adminToken, startEmulator } from '../../../src/emulator/index.ts';
+import { defaultTenantId, demoPrincipal } from '../../../src/emulator/config.ts';
 import { chartDir, findOrBuildHelm, helm, renderChart } from './helm.ts';
-import { DEPLOY_NAMESPACE, kubectlWithInput, renderKustomize } from './rbac.ts';
+import { DEPLOY_NAMESPACE, isUserFacingRole, kubectlWithInput, renderKustomize } from './rbac.ts';
 
 interface DryRunResult {
   kind: string;
@@ -71,6 +73,7 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
         'lint', '--strict', chartDir,
         '--set', 'emulator.mode=standalone', '--set', 'replicaCount=2', '--set', 'workloadIdentity.enabled=true', '--set', 'workloadIdentity.clientId=00000000-0000-0000-0000-000000000001',
         '--set', 'watchNamespaces={labs,staff}', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'priceTable.currency=EUR', '--set', 'regionRetries=3',
+        '--set', 'operatorIdentity.namespaces={labs}', '--set', 'emulator.standalone.demoPrincipal=true',
       ],
       helmHome,
     );
@@ -115,9 +118,11 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
       ns,
       'emulator.mode=standalone', 'replicaCount=2', 'workloadIdentity.enabled=true', 'workloadIdentity.clientId=00000000-0000-0000-0000-000000000001',
       `watchNamespaces={${watched.join(',')}}`, 'priceTable.currency=EUR', 'priceTable.perGiBMonth.Standard_LRS=0.046', 'regionRetries=3',
+      `operatorIdentity.namespaces={${watched[0]}}`, 'emulator.standalone.demoPrincipal=true',
     );
-    // Watching two namespaces: Roles there, no cluster-wide rights.
-    expect(objects.filter((obj) => obj.kind === 'ClusterRole')).to.have.length(0);
+    // Watching two namespaces: Roles there, no cluster-wide rights (the ClusterRoles left fold the kinds into view, edit and admin, bound to nobody).
+    expect(objects.filter((obj) => obj.kind === 'ClusterRole' && !isUserFacingRole(obj))).to.have.length(0);
+    expect(objects.filter((obj) => obj.kind === 'ClusterRoleBinding')).to.have.length(0);
     expect(objects.filter((obj) => obj.kind === 'Role').map((obj) => obj.metadata!.namespace).sort()).to.deep.equal([...watched, ns].sort());
     const operator = objects.find((obj) => obj.kind === 'Deployment' && obj.metadata!.name === 'labimages-lab-image-operator') as KubernetesObject & {
       spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: { args: string[] }[] } } };
@@ -127,6 +132,8 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
       ...watched.map((name) => `--namespace=${name}`),
       `--emulator=https://labimages-lab-image-operator-emulator.${ns}.svc:8443`,
       '--emulator-ca=/etc/lab-image-operator/emulator/ca.pem',
+      '--emulator-token-file=/etc/lab-image-operator/emulator/token',
+      `--operator-identity-namespaces=${watched[0]}`,
       '--price-table=/etc/lab-image-operator/price-table/price-table.yaml',
       '--region-retries=3',
     ]);
@@ -160,13 +167,19 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
     const objects = await template('ops', 'emulator.mode=standalone');
     const secret = objects.find((obj) => obj.kind === 'Secret') as KubernetesObject & { data: Record<string, string> };
     const files = Object.fromEntries(Object.entries(secret.data).map(([name, value]) => [name, Buffer.from(value, 'base64').toString('utf8')]));
-    expect(Object.keys(files).sort()).to.deep.equal(['emulator-ca-key.pem', 'emulator-ca.pem', 'emulator-tls-key.pem', 'emulator-tls.pem']);
+    expect(Object.keys(files).sort()).to.deep.equal(['emulator-ca-key.pem', 'emulator-ca.pem', 'emulator-tls-key.pem', 'emulator-tls.pem', 'emulator-token']);
+    expect(files['emulator-token']).to.match(/^[A-Za-z0-9]{43}$/);
 
-    // As in the pod: the four files next to the state file, then the emulator started on it.
+    // As in the pod: the files next to the state file, then the emulator started on it.
     const stateDir = await mkdtemp(join(tmpdir(), 'labimages-emulator-'));
     for (const [name, pem] of Object.entries(files)) await writeFile(join(stateDir, name), pem);
-    const emulator = await startEmulator({ stateFile: join(stateDir, 'state.json'), replicationSeconds: 0 });
+    const admin = await adminToken(stateDir);
+    expect(admin, 'the chart\'s token, used as it is').to.deep.include({ token: files['emulator-token'], generated: false });
+    const emulator = await startEmulator({ stateFile: join(stateDir, 'state.json'), replicationSeconds: 0, adminToken: admin.token, keepDemoPrincipal: true });
     try {
+      // Its token endpoint signs with the chart's (RSA) serving key.
+      const demo = new ClientSecretCredential(defaultTenantId, demoPrincipal.clientId, demoPrincipal.clientSecret, { authorityHost: emulator.url, disableInstanceDiscovery: true, tlsOptions: { ca: files['emulator-ca.pem'] } });
+      expect((await demo.getToken('https://management.azure.com/.default'))?.token).to.be.a('string');
       const { port } = new URL(emulator.url);
       const status = await new Promise<number>((resolve, reject) => {
         const req = request(

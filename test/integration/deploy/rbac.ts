@@ -31,6 +31,16 @@ export function kubectlWithInput(kubeconfigPath: string, input: string, ...args:
 /** The kinds that make up the operator's identity and rights. */
 export const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 
+/** A ClusterRole that folds the kinds into Kubernetes' view, edit or admin (tenant-roles.yaml): the users', not the operator's. */
+export function isUserFacingRole(obj: KubernetesObject): boolean {
+  return obj.kind === 'ClusterRole' && Object.keys(obj.metadata?.labels ?? {}).some((label) => label.startsWith('rbac.authorization.k8s.io/aggregate-to-'));
+}
+
+/** The operator's own identity and rights among rendered objects. */
+export function operatorRbac(objects: readonly KubernetesObject[]): KubernetesObject[] {
+  return objects.filter((obj) => RBAC_KINDS.has(obj.kind ?? '') && !isUserFacingRole(obj));
+}
+
 interface Subject {
   kind: string;
   name: string;
@@ -42,7 +52,7 @@ interface Subject {
  * the namespace as a suffix so suites never share (or delete) each other's ClusterRoles.
  */
 export async function renderedRbac(namespace: string): Promise<KubernetesObject[]> {
-  const objects = (await renderKustomize()).filter((obj) => RBAC_KINDS.has(obj.kind ?? ''));
+  const objects = operatorRbac(await renderKustomize());
   const rename = (name: string) => `${name}-${namespace}`;
   return objects.map((source) => {
     const obj = structuredClone(source) as KubernetesObject & { roleRef?: { kind: string; name: string }; subjects?: Subject[] };
@@ -72,7 +82,7 @@ export interface OperatorIdentity {
  * ServiceAccount and RBAC objects of another rendering (the chart's).
  */
 export async function createOperatorIdentity(admin: KubeConfig, namespace: string, rendered?: readonly KubernetesObject[]): Promise<OperatorIdentity> {
-  const objects = rendered ? rendered.filter((obj) => RBAC_KINDS.has(obj.kind ?? '')) : await renderedRbac(namespace);
+  const objects = rendered ? operatorRbac(rendered) : await renderedRbac(namespace);
   const api = KubernetesObjectApi.makeApiClient(admin);
   for (const obj of objects) await api.create(obj);
   const serviceAccount = objects.find((obj) => obj.kind === 'ServiceAccount')!.metadata!.name!;

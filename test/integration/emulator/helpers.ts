@@ -1,8 +1,12 @@
+import * as x509 from '@peculiar/x509';
+import { webcrypto } from 'node:crypto';
 import { request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
-import { createGalleryPort, simulatedCredential, type GalleryPort, type OperationHandle, type OperationStatus } from '../../../src/azure/index.ts';
+import { createGalleryPort, staticTokenCredential, type GalleryPort, type OperationHandle, type OperationStatus } from '../../../src/azure/index.ts';
 import { defaultToken, type RequestCounts } from '../../../src/emulator/index.ts';
+// Sets @peculiar/x509's crypto provider, as every certificate the project makes needs.
+import '../../../src/tls/certificates.ts';
 import { eventually as waitFor } from '../eventually.ts';
 
 export const subscriptionId = '00000000-0000-0000-0000-0000000000aa';
@@ -56,7 +60,7 @@ export async function setFaults(target: Target, faults: unknown): Promise<void> 
 export function portFor(target: Target, registry = new Registry()): GalleryPort {
   return createGalleryPort({
     subscriptionId,
-    credential: simulatedCredential(),
+    credential: staticTokenCredential(),
     endpoint: target.url,
     caPem: target.caPem,
     registry,
@@ -88,4 +92,12 @@ export function eventually<T>(read: () => Promise<T>, done: (value: T) => boolea
     const value = await read();
     return done(value) ? value : undefined;
   }, { what, timeoutMs: attempts * intervalMs, intervalMs });
+}
+
+/** An RSA certificate and its key, as Entra takes for an app's credential (MSAL signs its assertions with RS256 or PS256). */
+export async function rsaCertificate(): Promise<{ certPem: string; keyPem: string }> {
+  const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({ name: 'CN=lab-cert-sp', keys, signingAlgorithm: algorithm, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3600_000) });
+  return { certPem: cert.toString('pem'), keyPem: x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY') };
 }

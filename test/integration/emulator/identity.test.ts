@@ -1,11 +1,7 @@
 import { ClientCertificateCredential, ClientSecretCredential } from '@azure/identity';
-import * as x509 from '@peculiar/x509';
 import { expect } from 'chai';
-import { webcrypto } from 'node:crypto';
-// Sets @peculiar/x509's crypto provider, as every certificate the project makes needs.
-import '../../../src/tls/certificates.ts';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.ts';
-import { subscriptionId } from './helpers.ts';
+import { rsaCertificate, subscriptionId } from './helpers.ts';
 import { collect, refusal, sdkFor } from './sdk.ts';
 
 // The emulator as Microsoft Entra ID: @azure/identity's own ClientSecretCredential, pointed at it
@@ -16,14 +12,6 @@ describe('ARM emulator: tokens for service principals through @azure/identity', 
   const certificateClientId = '0c1d2e3f-aaaa-bbbb-cccc-000000000001';
   let emulator: RunningEmulator;
   let certificate: { certPem: string; keyPem: string };
-
-  /** An RSA certificate, as Entra takes for an app's credential (MSAL signs its assertions with RS256 or PS256). */
-  async function rsaCertificate(): Promise<{ certPem: string; keyPem: string }> {
-    const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
-    const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({ name: 'CN=lab-cert-sp', keys, signingAlgorithm: algorithm, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3600_000) });
-    return { certPem: cert.toString('pem'), keyPem: x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY') };
-  }
 
   before(async () => {
     certificate = await rsaCertificate();

@@ -4,8 +4,8 @@ import { ArmError, CREATED_BY_TAG } from '../../../src/azure/index.ts';
 import { GALLERY_ATTACHMENT_FINALIZER, GalleryAttachmentReconciler } from '../../../src/controllers/galleryattachment/reconciler.ts';
 import type { Result } from '../../../src/runtime/index.ts';
 import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
-import { FakeGallery } from '../fakes/gallery.ts';
-import { NS, RECHECK_MS, readyCondition, table, type ReconcilerCase } from './reconcilers.ts';
+import { FakeGallery, SUBSCRIPTION } from '../fakes/gallery.ts';
+import { NS, RECHECK_MS, readyCondition, stalledMessage, table, type ReconcilerCase } from './reconcilers.ts';
 
 type Case = ReconcilerCase<World>;
 
@@ -66,6 +66,20 @@ const cases: Case[] = [
     then: (w) => expect(w.attachment?.status?.galleryId).to.equal(undefined),
   },
   { it: 'waits for its account to exist', given: (w) => w.cluster.accounts.remove(account()), result: {}, verdict: 'Reconciling/AccountNotFound' },
+  {
+    it: 'Stalls a gallery resource group outside the account\'s allowed scopes OutOfScope, before any ARM call',
+    given: (w) => {
+      const scoped = account();
+      w.cluster.put({ ...scoped, spec: { ...scoped.spec, azure: { subscriptionId: SUBSCRIPTION, resourceGroup: 'labs', allowedScopes: [`/subscriptions/${SUBSCRIPTION}/resourceGroups/images`] } } });
+      w.cluster.put(attachment({ gallery: { name: 'g', resourceGroup: 'elsewhere' } }));
+    },
+    result: {},
+    verdict: 'Stalled/OutOfScope',
+    then: (w) => {
+      expect(w.gallery.calls).to.deep.equal([]);
+      expect(stalledMessage(w.attachment)).to.match(/^spec\.gallery\.resourceGroup \/subscriptions\/[-0-9]+\/resourceGroups\/elsewhere lies outside/);
+    },
+  },
   { it: 'waits for its account to be Ready', given: (w) => void w.cluster.put(account(readyCondition('False'))), result: {}, verdict: 'Reconciling/AccountNotReady' },
   {
     it: 'Stalls while its account is Stalled',

@@ -1,19 +1,20 @@
 import { expect } from 'chai';
 import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
-import { ArmError } from '../../../src/azure/index.ts';
+import { ArmError, virtualMachineId } from '../../../src/azure/index.ts';
 import { StalledError } from '../../../src/controllers/common/stalled.ts';
 import { IMAGE_EXPORT_FINALIZER, ImageExportReconciler } from '../../../src/controllers/imageexport/reconciler.ts';
 import { defaultPriceTable } from '../../../src/pricing/price-table.ts';
 import type { Result } from '../../../src/runtime/index.ts';
 import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
-import { FakeGallery } from '../fakes/gallery.ts';
-import { NS, RECHECK_MS, readyCondition, table, verdict, type ReconcilerCase } from './reconcilers.ts';
+import { FakeGallery, SUBSCRIPTION } from '../fakes/gallery.ts';
+import { NS, RECHECK_MS, readyCondition, stalledMessage, table, verdict, type ReconcilerCase } from './reconcilers.ts';
 
 type Case = ReconcilerCase<World>;
 
 const IMAGE = { resourceGroup: 'rg', gallery: 'g', image: 'img' };
 const SOURCE = { resourceGroup: 'rg', name: 'src' };
-const SOURCE_ID = `/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/src`;
+const SOURCE_ID = virtualMachineId(SUBSCRIPTION, SOURCE);
+const OTHER_SUBSCRIPTION = '00000000-0000-0000-0000-000000000002';
 const version = (v: string) => ({ ...IMAGE, version: v });
 const arm = (code: string, statusCode: number, retryable: boolean, retryAfterMs?: number) =>
   new ArmError({ code, message: `${code} from the test`, statusCode, retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
@@ -100,6 +101,42 @@ const sync: Case[] = [
   { it: 'Stalls on a definition of another kind, and looks again', given: (w) => void w.gallery.putImage(IMAGE, { osType: 'Windows' }), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/ImageDefinitionMismatch' },
   { it: 'Stalls when the source VM does not exist, and looks again', given: (w) => w.gallery.vms.clear(), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/SourceMissing', mutations: [] },
   { it: 'waits for a source VM ARM is making', given: (w) => void w.gallery.putVm(SOURCE, { provisioningState: 'Creating' }), result: { requeueAfter: 2000 }, verdict: 'Reconciling/SourceNotReady' },
+  {
+    it: 'Stalls a source VM in another subscription OutOfScope, before any ARM call',
+    given: (w) => void w.cluster.put(exportOf({ source: { virtualMachineId: virtualMachineId(OTHER_SUBSCRIPTION, SOURCE) } })),
+    result: {},
+    verdict: 'Stalled/OutOfScope',
+    then: (w) => {
+      expect(w.gallery.calls).to.deep.equal([]);
+      expect(w.connector.connected).to.equal(0);
+      expect(stalledMessage(w.export)).to.match(/^spec\.source\.virtualMachineId \/subscriptions\/0{8}-0{4}-0{4}-0{4}-0{11}2\/.* lies outside LabAccount cs's scope/);
+    },
+  },
+  {
+    it: 'Stalls a source VM outside the account\'s allowed resource groups OutOfScope, before any ARM call',
+    given: (w) => {
+      w.cluster.put({ ...account(), spec: { location: 'eastus', azure: { subscriptionId: SUBSCRIPTION, resourceGroup: 'labs', allowedScopes: [`/subscriptions/${SUBSCRIPTION}/resourceGroups/images`] } } });
+    },
+    result: {},
+    verdict: 'Stalled/OutOfScope',
+    then: (w) => {
+      expect(w.gallery.calls).to.deep.equal([]);
+      expect(stalledMessage(w.export)).to.contain('spec.azure.allowedScopes');
+    },
+  },
+  {
+    it: 'reads a source VM in a subscription the account allows where its id says, never in the account\'s',
+    given: (w) => {
+      w.cluster.put({ ...account(), spec: { location: 'eastus', azure: { subscriptionId: SUBSCRIPTION, resourceGroup: 'rg', allowedScopes: [`/subscriptions/${OTHER_SUBSCRIPTION}`] } } });
+      w.cluster.put(exportOf({ source: { virtualMachineId: virtualMachineId(OTHER_SUBSCRIPTION, SOURCE) } }));
+      w.gallery.vms.clear();
+      w.gallery.putVm({ ...SOURCE, subscriptionId: OTHER_SUBSCRIPTION }, { osDiskSizeGiB: 30 });
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/Exporting',
+    mutations: ['createImageVersion 1.0.0'],
+    then: (w) => expect(w.gallery.calls.find((c) => c.method === 'createImageVersion')?.spec).to.deep.include({ source: { virtualMachineId: virtualMachineId(OTHER_SUBSCRIPTION, SOURCE) } }),
+  },
   {
     it: 'waits for a LabTemplate to have its VM',
     given: (w) => {
@@ -394,6 +431,20 @@ describe('ImageExport reconciler (fake gallery)', function () {
     await w.reconcile();
     expect(w.export?.metadata.finalizers).to.deep.equal([IMAGE_EXPORT_FINALIZER]);
     expect(w.gallery.mutations()).to.deep.equal(['createImageVersion 1.0.0']);
+  });
+
+  it('shares a recent read of the source VM between exports of one account only: another reads with its own credential', async function () {
+    const w = new World();
+    const vmReads = () => w.gallery.calls.filter((c) => c.method === 'observeVirtualMachine').length;
+    w.cluster.put({ ...account(), metadata: { name: 'cs', namespace: NS, uid: 'uid-cs' } });
+    w.cluster.put({ ...account(), metadata: { name: 'other', namespace: NS, uid: 'uid-other' } });
+    w.cluster.put(exportOf({}, undefined, { name: 'e2', uid: 'uid-e2' }));
+    w.cluster.put(exportOf({ labAccountRef: { name: 'other' } }, undefined, { name: 'e3', uid: 'uid-e3' }));
+    await w.reconcile();
+    await w.reconciler.reconcile({ namespace: NS, name: 'e2' }, w.cluster.context());
+    expect(vmReads(), 'the same account: one read').to.equal(1);
+    await w.reconciler.reconcile({ namespace: NS, name: 'e3' }, w.cluster.context());
+    expect(vmReads(), 'another account: its own read').to.equal(2);
   });
 
   it('writes nothing when a pass finds what status already says', async function () {

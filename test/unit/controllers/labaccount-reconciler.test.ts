@@ -5,8 +5,8 @@ import { StalledError } from '../../../src/controllers/common/stalled.ts';
 import { LabAccountReconciler } from '../../../src/controllers/labaccount/reconciler.ts';
 import type { Result } from '../../../src/runtime/index.ts';
 import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
-import { FakeGallery } from '../fakes/gallery.ts';
-import { NS, RECHECK_MS, table, type ReconcilerCase } from './reconcilers.ts';
+import { FakeGallery, SUBSCRIPTION } from '../fakes/gallery.ts';
+import { NS, RECHECK_MS, stalledMessage, table, verdict, type ReconcilerCase } from './reconcilers.ts';
 
 const SYNC_PERIOD_MS = 600_000;
 const arm = (code: string, statusCode: number, retryable: boolean) => new ArmError({ code, message: `${code} from the test`, statusCode, retryable });
@@ -88,10 +88,33 @@ const cases: ReconcilerCase<World>[] = [
 describe('LabAccount reconciler (fake gallery)', function () {
   table('a pass', cases, () => new World());
 
-  it('checks ARM once per sync period, not on every reconcile', async function () {
+  it('checks ARM once per sync period, not on every reconcile, looking for its credential afresh each time', async function () {
     const w = new World();
     await w.reconcile();
     await w.reconcile();
     expect(w.gallery.calls.map((c) => c.method)).to.deep.equal(['listGalleries']);
+    expect(w.connector.rechecked, 'the check reads the credential Secrets again').to.equal(1);
+    expect(w.connector.connected).to.equal(1);
+  });
+
+  it('Stalls CredentialsRejected with Entra ID\'s answer when no token comes, and names the credential', async function () {
+    const w = new World();
+    const entra = new ArmError({ code: 'AuthenticationError', message: 'invalid_client: AADSTS7000215: Invalid client secret provided.', statusCode: 401, retryable: false, fromIdentity: true });
+    w.gallery.failNext('listGalleries', entra);
+    expect(await w.reconcile()).to.deep.equal({ requeueAfter: RECHECK_MS });
+    expect(verdict(w.account)).to.equal('Stalled/CredentialsRejected');
+    expect(stalledMessage(w.account)).to.match(/^Microsoft Entra ID gave no token for the test's credentials \(AuthenticationError: invalid_client: AADSTS7000215/);
+  });
+
+  it('takes a sovereign cloud\'s region as given, with no geography, and replicates to what the spec names', async function () {
+    const w = new World();
+    w.cluster.put(account({ location: 'usgovvirginia', provider: 'Azure', azure: { subscriptionId: SUBSCRIPTION, resourceGroup: 'rg', cloud: 'AzureUSGovernment' }, replication: { regions: ['usgovtexas'] } }));
+    await w.reconcile();
+    expect(verdict(w.account)).to.equal('Ready/AccountReady');
+    expect(w.account?.status?.geography).to.equal(undefined);
+    expect(w.account?.status?.regions).to.deep.equal(['usgovtexas', 'usgovvirginia']);
+    w.cluster.put(account({ location: 'usgovvirginia', provider: 'Azure', azure: { subscriptionId: SUBSCRIPTION, resourceGroup: 'rg' } }));
+    await w.reconcile();
+    expect(verdict(w.account), 'in public Azure the region is unknown').to.equal('Stalled/UnknownLocation');
   });
 });

@@ -63,9 +63,34 @@ describe('LabTemplate rules', () => {
   it('needs a subnet with provider Azure only', () => {
     const azure = account({ provider: 'Azure', azure: { subscriptionId: '00000000-0000-0000-0000-000000000001', resourceGroup: 'rg' } });
     expect(checkPlacement(template(), azure, 'westeurope')).to.include({ state: 'stalled', reason: 'SubnetRequired' });
-    const subnetId = '/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/labs';
+    const subnetId = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/labs';
     expect(checkPlacement(template({ vm: { subnetId } }), azure, 'westeurope')).to.equal(undefined);
     expect(checkPlacement(template(), account(), 'westeurope')).to.equal(undefined);
+  });
+
+  it('places a template of a sovereign cloud\'s account, which has no geography data, in the regions the account names', () => {
+    const gov = { ...account({ provider: 'Azure', location: 'usgovvirginia', azure: { subscriptionId: '00000000-0000-0000-0000-000000000001', resourceGroup: 'rg', cloud: 'AzureUSGovernment' } }), status: { regions: ['usgovtexas', 'usgovvirginia'] } };
+    const subnetId = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/labs';
+    expect(checkPlacement(template({ vm: { subnetId } }), gov, 'usgovtexas')).to.equal(undefined);
+    expect(checkPlacement(template({ vm: { subnetId } }), gov, 'usgovarizona')).to.include({ reason: 'LocationOutsideGeography' });
+    expect(checkPlacement(template({ vm: { subnetId } }), gov, 'westeurope')).to.include({ reason: 'LocationOutsideGeography' });
+  });
+
+  it('takes a subnet only in the account\'s scope, naming spec.vm.subnetId', () => {
+    const inSubscription = (resourceGroup: string, subscription = '00000000-0000-0000-0000-000000000001') =>
+      `/subscriptions/${subscription}/resourceGroups/${resourceGroup}/providers/Microsoft.Network/virtualNetworks/v/subnets/labs`;
+    const azure = account({ provider: 'Azure', azure: { subscriptionId: '00000000-0000-0000-0000-000000000001', resourceGroup: 'rg' } });
+    const elsewhere = checkPlacement(template({ vm: { subnetId: inSubscription('net', '00000000-0000-0000-0000-000000000002') } }), azure, 'westeurope');
+    expect(elsewhere).to.include({ state: 'stalled', reason: 'OutOfScope' });
+    expect(elsewhere?.message).to.match(/^spec\.vm\.subnetId .* lies outside LabAccount cs's scope, its subscription \(\/subscriptions\/00000000-0000-0000-0000-000000000001\)/);
+
+    const listed = account({ provider: 'Azure', azure: { subscriptionId: '00000000-0000-0000-0000-000000000001', resourceGroup: 'rg', allowedScopes: ['/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/NET'] } });
+    expect(checkPlacement(template({ vm: { subnetId: inSubscription('net') } }), listed, 'westeurope'), 'ARM compares ids without case').to.equal(undefined);
+    expect(checkPlacement(template({ vm: { subnetId: inSubscription('rg') } }), listed, 'westeurope'), 'the account\'s own group').to.equal(undefined);
+    expect(checkPlacement(template({ vm: { subnetId: inSubscription('other') } }), listed, 'westeurope')).to.include({ reason: 'OutOfScope' });
+    const tricked = checkPlacement(template({ vm: { subnetId: `/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/../other/providers/Microsoft.Network/virtualNetworks/v/subnets/labs` } }), azure, 'westeurope');
+    expect(tricked).to.include({ reason: 'OutOfScope' });
+    expect(tricked?.message).to.contain('".." segment');
   });
 
   it('resolves a marketplace image as generalized, and only a marketplace spec', () => {

@@ -24,6 +24,11 @@ export function verdict(obj: { status?: { conditions?: readonly object[] } } | u
   return `${ready.status === 'True' ? 'Ready' : 'NotReady'}/${ready.reason}`;
 }
 
+/** The message of the Stalled condition, when there is one. */
+export function stalledMessage(obj: { status?: { conditions?: readonly object[] } } | undefined): string | undefined {
+  return ((obj?.status?.conditions ?? []) as Condition[]).find((c) => c.type === 'Stalled' && c.status === 'True')?.message;
+}
+
 /** A requeue within 50 ms of what a case expects (Retry-After counts from when the operation started). */
 export function sameResult(actual: Result, expected: Result): boolean {
   if (expected.requeueAfter === undefined) return JSON.stringify(actual) === JSON.stringify(expected);

@@ -4,10 +4,10 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
-import type { AccountConnection, ApiClient, Connector, Recorder } from '../../../src/controllers/common/deps.ts';
+import type { AccountConnection, ApiClient, ConnectOptions, Connector, Recorder } from '../../../src/controllers/common/deps.ts';
 import { ATTACHMENT_INDEXES, EXPORT_INDEXES, TEMPLATE_INDEXES, addIndexes } from '../../../src/controllers/common/indexes.ts';
 import { IndexedStore, type ReconcileContext, type ResourceType } from '../../../src/runtime/index.ts';
-import type { FakeGallery } from './gallery.ts';
+import { SUBSCRIPTION, type FakeGallery } from './gallery.ts';
 
 export interface RecordedEvent {
   name: string;
@@ -102,13 +102,16 @@ export class FakeCluster {
   }
 }
 
-/** A connector to one fake gallery, in resource group `rg`. */
-export function connectorTo(gallery: FakeGallery, resourceGroup = 'rg'): Connector & { connected: number } {
+/** A connector to one fake gallery, in resource group `rg`; it counts connects, and rechecks of the credentials. */
+export function connectorTo(gallery: FakeGallery, resourceGroup = 'rg'): Connector & { connected: number; rechecked: number } {
   const connector = {
     connected: 0,
-    async connect(): Promise<AccountConnection> {
+    rechecked: 0,
+    async connect(account: LabAccount, _signal?: AbortSignal, options: ConnectOptions = {}): Promise<AccountConnection> {
       connector.connected++;
-      return { port: gallery, subscriptionId: 'sub', resourceGroup };
+      if (options.recheck) connector.rechecked++;
+      const secret = account.spec.azure?.credentials?.secretRef?.name;
+      return { port: gallery, subscriptionId: SUBSCRIPTION, resourceGroup, credentials: secret ? `the service principal in Secret ${secret}` : "the test's credentials" };
     },
   };
   return connector;

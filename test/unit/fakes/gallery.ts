@@ -20,9 +20,11 @@ import {
   type OperationStatus,
   type VirtualMachineObservation,
   type VirtualMachineRef,
+  simulatedSubscriptionId,
 } from '../../../src/azure/index.ts';
 
-export const SUBSCRIPTION = '00000000-0000-0000-0000-00000000000f';
+/** The subscription of a Simulated account without spec.azure, as the tests' accounts are: its ids lie in their scope. */
+export const SUBSCRIPTION = simulatedSubscriptionId;
 
 export interface Call {
   method: string;

@@ -59,6 +59,9 @@ describe('the result finalizer', function () {
         expect(settled.outcome?.message).to.contain('AuthorizationFailed').and.contain('no role assignment');
         expect(settled.result).to.deep.equal({ requeueAfter: RECHECK_MS });
       }
+      const noToken = thrown(arm({ code: 'AuthenticationError', statusCode: 401, message: 'invalid_client: AADSTS7000215', fromIdentity: true }));
+      expect(noToken.outcome).to.include({ reason: 'CredentialsRejected' });
+      expect(noToken.outcome?.message).to.contain('Microsoft Entra ID answered AuthenticationError (HTTP 401): invalid_client: AADSTS7000215');
     });
 
     it('leaves status alone on a transient ARM error, and comes back when ARM says or with the queue\'s backoff', function () {
