@@ -33,6 +33,7 @@ export const STALLED_REASONS = {
   GalleryFailed: 'azure',
   // ImageExport
   VersionInUse: 'spec',
+  PartiallySucceeded: 'spec', // a failed region's retries are spent: the user removes it from spec.replication.regions and adds it back
   SourceMissing: 'azure',
   ImageDefinitionMismatch: 'azure',
   ExportFailed: 'azure',

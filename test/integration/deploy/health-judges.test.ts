@@ -89,7 +89,7 @@ describe('health judges: kstatus (cli-utils) and deploy/argocd/health.lua (as Ar
     expect(going!.argocd).to.deep.equal({ status: 'Progressing', message: 'Deleting: Deleting image version 1.0.0' });
   });
 
-  it('Ready=False with neither Reconciling nor Stalled (today\'s PartiallySucceeded) reads as in progress to both: only Stalled makes it a failure', async () => {
+  it('Ready=False with neither Reconciling nor Stalled reads as in progress to both: only Stalled makes it a failure (so PartiallySucceeded is Stalled)', async () => {
     const [partial] = await judge([exportWith({ observedGeneration: 2, conditions: [condition('Ready', 'False', 'RegionsFailed', 'westeurope failed')] })]);
     expect([partial!.kstatus.status, partial!.argocd.status]).to.deep.equal(['InProgress', 'Progressing']);
   });

@@ -262,7 +262,7 @@ const sync: Case[] = [
       w.gallery.putVersion(version('1.0.0'), ['eastus', 'westus'], { ...tagged, replication: failed });
     },
     result: {},
-    verdict: 'NotReady/RegionsFailed',
+    verdict: 'Stalled/PartiallySucceeded',
     phase: 'PartiallySucceeded',
     mutations: [],
   },
