@@ -214,7 +214,7 @@ export class LabTemplateReconciler {
 }
 
 /** The template's own VM as Azure has it: Ready, still provisioning, failed, or a VM of that name someone else made. */
-function reportVm(template: LabTemplate, vm: VirtualMachineObservation): TemplateOutcome {
+export function reportVm(template: LabTemplate, vm: VirtualMachineObservation): TemplateOutcome {
   const vmStatus: VmStatus = { id: vm.id, provisioningState: vm.provisioningState, ...(vm.powerState ? { powerState: vm.powerState } : {}) };
   if (vm.tags[TEMPLATE_UID_TAG] !== template.metadata.uid) {
     return stalled('VirtualMachineNameTaken', `a VM named ${vm.name} exists that this template did not make: delete or rename it`, { vm: null });
@@ -230,12 +230,12 @@ function reportVm(template: LabTemplate, vm: VirtualMachineObservation): Templat
 }
 
 /** Before any image is settled: waiting (Pending) or stalled (Failed). */
-function pending(outcome: TemplateOutcome, found: TemplateFound = {}): TemplateOutcome {
+export function pending(outcome: TemplateOutcome, found: TemplateFound = {}): TemplateOutcome {
   return { ...outcome, found: { ...(outcome.state === 'stalled' ? {} : { phase: 'Pending' }), ...outcome.found, ...found } };
 }
 
 /** What holds the image up, as its condition. */
-function conditionOf(outcome: TemplateOutcome): ConditionValue {
+export function conditionOf(outcome: TemplateOutcome): ConditionValue {
   return { status: 'False', reason: outcome.reason, message: outcome.message };
 }
 
