@@ -122,6 +122,12 @@ export const ImageExportStatusSchema = Type.Object(
     progress: Type.Optional(
       Type.Integer({ description: 'Replication progress in percent over all target regions, weighted by replicas.', minimum: 0, maximum: 100 }),
     ),
+    progressDisplay: Type.Optional(
+      Type.String({
+        description: 'status.progress as people read it, such as 57%: what kubectl get shows under PROGRESS (printer columns have no percent format). Tools read status.progress.',
+        pattern: '^[0-9]{1,3}%$',
+      }),
+    ),
     regionsReady: Type.Optional(Type.String({ description: 'Completed regions over target regions, such as 2/4.' })),
     regions: Type.Optional(
       Type.Array(
@@ -202,7 +208,7 @@ export const imageExportDefinition: KindDefinition = {
     { name: 'Image', type: 'string', jsonPath: '.spec.image.name', description: 'Image definition in the gallery.' },
     { name: 'Version', type: 'string', jsonPath: '.status.version', description: 'Image version made by this export.' },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Where the export is.' },
-    { name: 'Progress', type: 'integer', jsonPath: '.status.progress', description: 'Replication progress in percent.' },
+    { name: 'Progress', type: 'string', jsonPath: '.status.progressDisplay', description: 'Replication progress over all target regions, such as 57%.' },
     { name: 'Regions', type: 'string', jsonPath: '.status.regionsReady', description: 'Completed regions over target regions.' },
     { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Status of the Ready condition.' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

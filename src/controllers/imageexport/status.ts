@@ -159,7 +159,7 @@ export function computeStatus(previous: ImageExportStatus | undefined, generatio
     phase,
     ...(version ? { version } : {}),
     ...(imageVersionId ? { imageVersionId } : {}),
-    ...(summary ? { progress: summary.progress, regionsReady: summary.regionsReady } : {}),
+    ...(summary ? { progress: summary.progress, progressDisplay: `${summary.progress}%`, regionsReady: summary.regionsReady } : {}),
     ...(regions ? { regions } : {}),
     ...(sizeGiB !== undefined ? { sizeGiB } : {}),
     ...(cost ? { estimatedMonthlyCost: cost } : {}),

@@ -62,6 +62,9 @@ describe('ImageExport controller', function () {
     expect(condition(e, 'Reconciling')).to.equal(undefined);
     expect(condition(e, 'Stalled')).to.equal(undefined);
     expect(status.observedGeneration).to.equal(e.metadata.generation);
+    const { stdout: table } = await run('kubectl', ['--kubeconfig', controlPlane().kubeconfigPath, 'get', 'imgexp', 'win11-cs101', '-n', ns]);
+    const [header = [], row = []] = table.trim().split('\n').map((line) => line.trim().split(/\s+/));
+    expect(row[header.indexOf('PROGRESS')], table).to.equal('100%');
 
     // The image definition was made with an identifier from the account and image names.
     const image = await port.observeImage(imageRef(ns, 'win11-cs101'));

@@ -210,7 +210,7 @@ describe('ImageExport progress and status', () => {
 
   it('computes a replicating export: phase, progress, cost, Reconciling', () => {
     const status = computeStatus(undefined, 1, versionOutcome(replicating), defaultPriceTable, now);
-    expect(status).to.deep.include({ phase: 'Replicating', version: '1.0.0', progress: 60, regionsReady: '1/2', sizeGiB: 127, startTime: '2025-01-01T00:00:00Z' });
+    expect(status).to.deep.include({ phase: 'Replicating', version: '1.0.0', progress: 60, progressDisplay: '60%', regionsReady: '1/2', sizeGiB: 127, startTime: '2025-01-01T00:00:00Z' });
     expect(status.estimatedMonthlyCost).to.deep.equal({ amount: (127 * 3 * 0.05).toFixed(2), currency: 'USD' });
     const types = Object.fromEntries((status.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`]));
     expect(types).to.deep.equal({ Exported: 'True/ImageVersionCreated', Replicated: 'False/ReplicationInProgress', Reconciling: 'True/Replicating', Ready: 'Unknown/Replicating' });
