@@ -4,6 +4,7 @@ import {
   Conditions,
   HYPERV_GENERATIONS,
   ImageDefinitionName,
+  LastHandledReconcileAt,
   LocalObjectReference,
   OS_STATES,
   OS_TYPES,
@@ -106,6 +107,7 @@ export const GalleryAttachmentSpecSchema = Type.Object(
 export const GalleryAttachmentStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(ObservedGeneration),
+    lastHandledReconcileAt: Type.Optional(LastHandledReconcileAt),
     galleryId: Type.Optional(Type.String({ description: 'ARM resource id of the attached gallery.' })),
     images: Type.Optional(
       Type.Array(

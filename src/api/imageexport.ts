@@ -5,6 +5,7 @@ import {
   Conditions,
   HYPERV_GENERATIONS,
   ImageDefinitionName,
+  LastHandledReconcileAt,
   LocalObjectReference,
   OS_STATES,
   OS_TYPES,
@@ -109,6 +110,7 @@ export const ImageExportSpecSchema = Type.Object(
 export const ImageExportStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(ObservedGeneration),
+    lastHandledReconcileAt: Type.Optional(LastHandledReconcileAt),
     phase: Type.Optional(
       StringEnum(EXPORT_PHASES, {
         description:

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import { Conditions, LocalObjectReference, ObservedGeneration, Region, Replication, StringEnum, immutable, validations } from './common.ts';
+import { Conditions, LastHandledReconcileAt, LocalObjectReference, ObservedGeneration, Region, Replication, StringEnum, immutable, validations } from './common.ts';
 import { LAB_ACCOUNT, type API_VERSION, type KindDefinition } from './group.ts';
 
 export const PROVIDERS = ['Simulated', 'Azure'] as const;
@@ -71,6 +71,7 @@ export const LabAccountSpecSchema = Type.Object(
 export const LabAccountStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(ObservedGeneration),
+    lastHandledReconcileAt: Type.Optional(LastHandledReconcileAt),
     geography: Type.Optional(
       Type.String({ description: 'Azure data-residency geography of spec.location (Europe, United States, France ...).' }),
     ),

@@ -4,6 +4,7 @@ import {
   ArmResourceId,
   Conditions,
   ImageDefinitionName,
+  LastHandledReconcileAt,
   LocalObjectReference,
   OS_STATES,
   ObservedGeneration,
@@ -144,6 +145,7 @@ export const LabTemplateSpecSchema = Type.Object(
 export const LabTemplateStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(ObservedGeneration),
+    lastHandledReconcileAt: Type.Optional(LastHandledReconcileAt),
     phase: Type.Optional(
       StringEnum(TEMPLATE_PHASES, {
         description: 'Summary for people: Pending, WaitingForImage, Provisioning, Ready or Failed. Tools should read conditions.',

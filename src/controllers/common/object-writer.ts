@@ -1,6 +1,7 @@
 // What a reconciler writes to its own object: the finalizer before anything exists in Azure, and
-// once per pass the status computed from the pass's Outcome (through the result finalizer), only
-// when it differs, with the Events its condition transitions call for.
+// once per pass the status computed from the pass's Outcome (through the result finalizer), with
+// the reconcile request it answered, only when it differs, with the Events its condition
+// transitions call for.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../../log.ts';
 import {
@@ -18,6 +19,7 @@ import {
 } from '../../runtime/index.ts';
 import type { ApiClient, Recorder } from './deps.ts';
 import type { Outcome, Released } from './outcome.ts';
+import { lastHandledReconcileAt } from './reconcile-request.ts';
 import { finalizeResult, runPass } from './result.ts';
 
 type WithStatus = KubernetesObject & { status?: { conditions?: readonly object[] } };
@@ -96,7 +98,7 @@ export class ObjectWriter<T extends WithStatus, F> {
 
   async #writeStatus(obj: T, outcome: Outcome<F>, log: Logger): Promise<void> {
     const { client, resource, events, computeStatus } = this.#options;
-    const status = computeStatus(obj, outcome, new Date());
+    const status = { ...computeStatus(obj, outcome, new Date()), ...lastHandledReconcileAt(obj) };
     if (await patchStatus(client, resource, obj, status)) {
       log.debug({ phase: status.phase, reason: outcome.reason }, 'status written');
       recordConditionEvents(events, obj, conditionsOf(obj), conditionsOf({ status }) ?? []);

@@ -1,9 +1,10 @@
 // The LabTemplate controller's wiring: its caches and indexes, and the kinds whose changes wake a
 // template. The logic is in reconciler.ts.
 import { RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
-import { generationChanged, keyOf, objectKey, type ControllerSetup, type Request } from '../../runtime/index.ts';
+import { keyOf, objectKey, type ControllerSetup, type Request } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
 import { BY_ACCOUNT, BY_EXPORT, TEMPLATE_INDEXES, addIndexes } from '../common/indexes.ts';
+import { generationChangedOrRequested } from '../common/reconcile-request.ts';
 import { LabTemplateReconciler } from './reconciler.ts';
 
 export function labTemplateController(ctx: OperatorContext): ControllerSetup {
@@ -24,7 +25,7 @@ export function labTemplateController(ctx: OperatorContext): ControllerSetup {
     return {
       name: 'labtemplate',
       for: RESOURCES.LabTemplate,
-      forPredicate: generationChanged,
+      forPredicate: generationChangedOrRequested,
       watches: [
         // An export's progress (status.regions) is what a waiting template reacts to: no polling of Azure for it.
         { resource: RESOURCES.ImageExport, map: (e) => templatesBy(BY_EXPORT, keyOf(e)) },

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { RECONCILE_REQUESTED_AT } from '../../../src/api/annotations.ts';
 import { API_VERSION, type GalleryAttachment, type LabAccount } from '../../../src/api/index.ts';
 import { ArmError, CREATED_BY_TAG } from '../../../src/azure/index.ts';
 import { GALLERY_ATTACHMENT_FINALIZER, GalleryAttachmentReconciler } from '../../../src/controllers/galleryattachment/reconciler.ts';
@@ -169,5 +170,20 @@ describe('GalleryAttachment reconciler (fake gallery)', function () {
     expect(w.gallery.calls.length).to.equal(reads);
     // Within the first moments after a read the answer is the window's end, whatever changed (5 s at most).
     expect(again.requeueAfter).to.be.within(4000, 5000);
+  });
+
+  it('reads the catalogue at once when a reconcile is requested, and echoes the request in status', async function () {
+    const w = new World();
+    w.gallery.putGallery(GALLERY, ours);
+    await w.reconcile();
+    // An image uploaded outside any lab: not read again within the sync period...
+    w.gallery.putImage({ ...GALLERY, image: 'uploaded' }, { osState: 'Generalized' });
+    await w.reconcile();
+    expect(w.attachment?.status?.images).to.deep.equal([]);
+    // ...unless someone asks.
+    w.cluster.put({ ...w.attachment!, metadata: { ...w.attachment!.metadata, annotations: { [RECONCILE_REQUESTED_AT]: '2026-01-01T00:00:00Z' } } });
+    await w.reconcile();
+    expect(w.attachment?.status?.images?.map((i) => i.name)).to.deep.equal(['uploaded']);
+    expect(w.attachment?.status?.lastHandledReconcileAt).to.equal('2026-01-01T00:00:00Z');
   });
 });
