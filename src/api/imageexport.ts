@@ -20,6 +20,8 @@ import { IMAGE_EXPORT, type API_VERSION, type KindDefinition } from './group.ts'
 
 export const EXPORT_DELETION_POLICIES = ['Delete', 'Retain'] as const;
 export const EXPORT_PHASES = ['Pending', 'Exporting', 'Replicating', 'Succeeded', 'PartiallySucceeded', 'Failed', 'Deleting'] as const;
+/** The phases of an export still under way. */
+export const RUNNING_EXPORT_PHASES = ['Pending', 'Exporting', 'Replicating'] as const satisfies readonly (typeof EXPORT_PHASES)[number][];
 export const REGION_REPLICATION_STATES = ['Queued', 'Replicating', 'Completed', 'Failed'] as const;
 
 export const ImageExportSpecSchema = Type.Object(

@@ -192,7 +192,7 @@ const computeStatusOf: Record<Kind, StatusOf> = {
   LabAccount: (obj, outcome) => accountStatus(obj as unknown as LabAccount, undefined, outcome, NOW),
   GalleryAttachment: (obj, outcome) => attachmentStatus(obj as unknown as GalleryAttachment, outcome as Outcome<AttachmentFound>, NOW),
   ImageExport: (obj, outcome) => exportStatus((obj as unknown as ImageExport).status, obj.metadata.generation, outcome as Outcome<ExportFound>, defaultPriceTable, NOW),
-  LabTemplate: (obj, outcome) => templateStatus(obj as unknown as LabTemplate, outcome as Outcome<TemplateFound>, NOW),
+  LabTemplate: (obj, outcome) => templateStatus(obj as unknown as LabTemplate, outcome as Outcome<TemplateFound>, NOW, []),
 };
 
 function passEnds(kind: Kind, fresh: Obj): PassEnd[] {
