@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { load as loadYaml } from 'js-yaml';
 import { createLogger } from '../../log.ts';
 import { port, seconds } from '../arguments.ts';
+import { readDocument } from '../documents.ts';
 import { untilSignal } from '../signals.ts';
 
 interface EmulatorCommandOptions {
@@ -14,10 +13,6 @@ interface EmulatorCommandOptions {
   operationSeconds: number;
   config?: string;
   faults?: string;
-}
-
-async function readDocument(file: string | undefined): Promise<unknown> {
-  return file ? loadYaml(await readFile(file, 'utf8')) : undefined;
 }
 
 export function registerEmulatorCommand(program: Command): void {
