@@ -4,6 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount } from '../../api/index.ts';
 import { objectKey, type ControllerSetup, type Request } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
+import { DepartedAccounts } from '../common/departed-accounts.ts';
 import { ATTACHMENT_INDEXES, BY_ACCOUNT, EXPORT_INDEXES, addIndexes } from '../common/indexes.ts';
 import { generationChangedOrRequested } from '../common/reconcile-request.ts';
 import { GalleryAttachmentReconciler } from './reconciler.ts';
@@ -17,6 +18,7 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
     const reconciler = new GalleryAttachmentReconciler({
       attachments,
       accounts: mgr.informer<LabAccount>(RESOURCES.LabAccount),
+      accountsForDeletion: new DepartedAccounts(mgr.informer<LabAccount>(RESOURCES.LabAccount)),
       exports,
       client: mgr.client,
       events: mgr.eventRecorder('galleryattachment-controller'),

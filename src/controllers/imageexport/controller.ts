@@ -5,6 +5,7 @@ import { Gauge } from 'prom-client';
 import { EXPORT_PHASES, RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
 import { READY, findCondition, objectKey, type ControllerSetup, type Informer, type Request, type UpdatePredicate } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
+import { DepartedAccounts } from '../common/departed-accounts.ts';
 import { BY_ACCOUNT, BY_SOURCE_TEMPLATE, EXPORT_INDEXES, addIndexes } from '../common/indexes.ts';
 import { conditionsOf } from '../common/object-writer.ts';
 import { generationChangedOrRequested } from '../common/reconcile-request.ts';
@@ -44,6 +45,7 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
     const reconciler = new ImageExportReconciler({
       exports,
       accounts: mgr.informer<LabAccount>(RESOURCES.LabAccount),
+      accountsForDeletion: new DepartedAccounts(mgr.informer<LabAccount>(RESOURCES.LabAccount)),
       attachments: mgr.informer<GalleryAttachment>(RESOURCES.GalleryAttachment),
       templates: mgr.informer<LabTemplate>(RESOURCES.LabTemplate),
       client: mgr.client,

@@ -4,6 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
 import { keyOf, objectKey, type ControllerSetup, type Request } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
+import { DepartedAccounts } from '../common/departed-accounts.ts';
 import { BY_ACCOUNT, BY_EXPORT, TEMPLATE_INDEXES, addIndexes } from '../common/indexes.ts';
 import { generationChangedOrRequested } from '../common/reconcile-request.ts';
 import { LabTemplateReconciler } from './reconciler.ts';
@@ -27,6 +28,7 @@ export function labTemplateController(ctx: OperatorContext): ControllerSetup {
     const reconciler = new LabTemplateReconciler({
       templates,
       accounts: mgr.informer<LabAccount>(RESOURCES.LabAccount),
+      accountsForDeletion: new DepartedAccounts(mgr.informer<LabAccount>(RESOURCES.LabAccount)),
       attachments: mgr.informer<GalleryAttachment>(RESOURCES.GalleryAttachment),
       exports: mgr.informer<ImageExport>(RESOURCES.ImageExport),
       client: mgr.client,

@@ -6,6 +6,7 @@ import { TEMPLATE_UID_TAG, parseGalleryId, requeueAfter, type GalleryPort, type 
 import type { Logger } from '../../log.ts';
 import { READY, SECRETS, STALLED, findCondition, isConditionTrue, keyOf, type ObjectReader, type ReconcileContext, type Request, type Result } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
+import type { AccountsForDeletion } from '../common/departed-accounts.ts';
 import type { AccountConnection, ApiClient, Connector, Recorder } from '../common/deps.ts';
 import { BY_SOURCE_TEMPLATE } from '../common/indexes.ts';
 import { ObjectWriter, conditionsOf, isBeingDeleted } from '../common/object-writer.ts';
@@ -36,6 +37,8 @@ const POLL_MS = 5_000;
 export interface LabTemplateDeps {
   templates: ObjectReader<LabTemplate>;
   accounts: ObjectReader<LabAccount>;
+  /** For deletion passes: also an account deleted just before its templates. */
+  accountsForDeletion: AccountsForDeletion;
   attachments: ObjectReader<GalleryAttachment>;
   exports: ObjectReader<ImageExport>;
   client: ApiClient;
@@ -216,7 +219,7 @@ export class LabTemplateReconciler {
   /** Deletion: the VM goes first (started, then observed until gone), then the finalizer. */
   async #delete(template: LabTemplate, { log, signal }: ReconcileContext): Promise<TemplateOutcome | Released> {
     this.#checked.forget(template.metadata.namespace ?? '', template.metadata.name ?? '');
-    const account = this.#deps.accounts.get(template.spec.labAccountRef.name, template.metadata.namespace);
+    const account = this.#deps.accountsForDeletion.get(template.spec.labAccountRef.name, template.metadata.namespace);
     if (!account) {
       // Nothing left to reach Azure through; keeping the template would only block its namespace.
       this.#deps.events.event(template, 'Warning', 'VirtualMachineLeftBehind', `LabAccount ${template.spec.labAccountRef.name} is gone: template VM ${vmName(template)} was not deleted`);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { RECONCILE_REQUESTED_AT } from '../../../src/api/annotations.ts';
-import { API_VERSION, type GalleryAttachment, type LabAccount } from '../../../src/api/index.ts';
+import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount } from '../../../src/api/index.ts';
 import { ArmError, CREATED_BY_TAG } from '../../../src/azure/index.ts';
 import { GALLERY_ATTACHMENT_FINALIZER, GalleryAttachmentReconciler } from '../../../src/controllers/galleryattachment/reconciler.ts';
 import type { Result } from '../../../src/runtime/index.ts';
@@ -26,12 +26,17 @@ function attachment(spec: Partial<GalleryAttachment['spec']> = {}, metadata: Par
   };
 }
 
+function exportOf(name: string, metadata: Partial<ImageExport['metadata']> = {}): ImageExport {
+  return { apiVersion: API_VERSION, kind: 'ImageExport', metadata: { name, namespace: NS, ...metadata }, spec: { labAccountRef: { name: 'cs' }, source: { labTemplateRef: { name: 't' } }, image: { name: 'made', osType: 'Linux' } } };
+}
+
 class World {
   readonly cluster = new FakeCluster();
   readonly gallery = new FakeGallery();
   readonly reconciler = new GalleryAttachmentReconciler({
     attachments: this.cluster.attachments,
     accounts: this.cluster.accounts,
+    accountsForDeletion: this.cluster.accountsForDeletion,
     exports: this.cluster.exports,
     client: this.cluster.client,
     events: this.cluster.recorder,
@@ -143,6 +148,46 @@ const deletion: Case[] = [
     result: { requeueAfter: 1000 },
     verdict: 'Reconciling/DeletingGallery',
     mutations: ['deleteGallery g'],
+  },
+  {
+    it: 'with deletionPolicy Delete waits for the exports of the account, whose versions its gallery holds',
+    given: (w) => {
+      w.cluster.put(attachment({ deletionPolicy: 'Delete' }, { deletionTimestamp: new Date() }));
+      w.gallery.putGallery(GALLERY, ours);
+      w.cluster.put(exportOf('e1', { deletionTimestamp: new Date() }));
+      w.cluster.put(exportOf('e2'));
+    },
+    result: {},
+    verdict: 'Reconciling/WaitingForExports',
+    mutations: [],
+    then: (w) => expect(w.attachment?.status?.conditions?.find((c) => c.type === 'Reconciling')?.message).to.contain('once ImageExport e1, e2 of LabAccount cs are gone'),
+  },
+  {
+    it: 'with deletionPolicy Delete deletes the empty image definitions exports made first, through its account deleted just before it',
+    given: (w) => {
+      w.cluster.put(attachment({ deletionPolicy: 'Delete' }, { deletionTimestamp: new Date() }));
+      w.gallery.putGallery(GALLERY, ours);
+      w.gallery.putImage({ ...GALLERY, image: 'made' }, { tags: { [CREATED_BY_TAG]: 'uid-e1' } });
+      w.cluster.departedAccounts.set(`${NS}/cs`, account());
+      w.cluster.accounts.remove(account());
+    },
+    result: { requeueAfter: 2000 },
+    verdict: 'Reconciling/DeletingGallery',
+    mutations: ['deleteImage made'],
+  },
+  {
+    it: 'with deletionPolicy Delete keeps a gallery holding an image it did not make, or one with versions, saying why',
+    given: (w) => {
+      w.cluster.put(attachment({ deletionPolicy: 'Delete' }, { deletionTimestamp: new Date() }));
+      w.gallery.putGallery(GALLERY, ours);
+      w.gallery.putImage({ ...GALLERY, image: 'uploaded' });
+      w.gallery.putImage({ ...GALLERY, image: 'retained' }, { tags: { [CREATED_BY_TAG]: 'uid-e1' } });
+      w.gallery.putVersion({ ...GALLERY, image: 'retained', version: '1.0.0' }, ['eastus']);
+    },
+    result: {},
+    verdict: 'none',
+    mutations: [],
+    then: (w) => expect(w.cluster.events.find((e) => e.reason === 'GalleryKept')?.note).to.contain('holds 2 image definition(s) (retained, uploaded)'),
   },
   {
     it: 'with deletionPolicy Delete keeps a gallery it adopted, saying why',

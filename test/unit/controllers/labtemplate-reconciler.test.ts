@@ -78,6 +78,7 @@ class World {
     this.reconciler = new LabTemplateReconciler({
       templates: this.cluster.templates,
       accounts: this.cluster.accounts,
+      accountsForDeletion: this.cluster.accountsForDeletion,
       attachments: this.cluster.attachments,
       exports: this.cluster.exports,
       client: this.cluster.client,
@@ -358,6 +359,19 @@ const deletion: Case[] = [
     verdict: 'Reconciling/Deleting',
     phase: 'Ready',
     mutations: [`deleteVirtualMachine ${VM.name}`],
+  },
+  {
+    it: 'deletes its VM through its account deleted just before it (a prune)',
+    given: (w) => {
+      deleting(w, { phase: 'Ready' });
+      w.gallery.putVm(VM, ourVm);
+      w.cluster.departedAccounts.set(`${NS}/cs`, account());
+      w.cluster.accounts.remove(account());
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/Deleting',
+    mutations: [`deleteVirtualMachine ${VM.name}`],
+    then: (w) => expect(w.cluster.events).to.deep.equal([]),
   },
   {
     it: 'follows the deletion ARM is making',
