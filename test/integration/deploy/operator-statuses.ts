@@ -83,6 +83,7 @@ function attachmentEnds(): PassEnd[] {
     returned('another attachment holds the account', stalled('AccountAlreadyAttached', 'delete one', {})),
     returned('the gallery failed', stalled('GalleryFailed', 'look at it', { galleryId })),
     ...failures(),
+    returned('waiting for the account\'s exports to go', progressing('WaitingForExports', 'waiting', { found: {} }), true),
     returned('deleting its gallery', progressing('DeletingGallery', 'deleting', { requeueAfter: 1000 }), true),
     released(),
     ...failures(true),
