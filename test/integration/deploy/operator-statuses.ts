@@ -68,7 +68,7 @@ function failures(deletion?: true): PassEnd[] {
   ];
 }
 
-const released = (): PassEnd => returned('the finalizer goes', RELEASED as unknown as Outcome<unknown>, true);
+const released = (): PassEnd => ({ how: 'the finalizer goes', ending: { outcome: RELEASED }, deletion: true });
 
 function accountEnds(): PassEnd[] {
   return [returned('credentials accepted', ready('AccountReady', 'westeurope is in geography Europe')), ...failures()];
@@ -101,7 +101,7 @@ function exportEnds(): PassEnd[] {
     sizeGiB: 30,
     exported,
   });
-  const version = (how: string, f: VersionFacts) => returned(how, versionOutcome(f, 1000) as Outcome<unknown>);
+  const version = (how: string, f: VersionFacts) => returned(how, versionOutcome(f, 1000));
   return [
     ...['AccountNotReady', 'NoGalleryAttached', 'SourceNotReady', 'CreatingImageDefinition'].map((reason) => returned(`waiting ${reason}`, progressing(reason, reason))),
     version('creating the version', facts(false, ['Queued', 'Queued'])),
@@ -112,8 +112,8 @@ function exportEnds(): PassEnd[] {
     version('every region failed', facts(true, ['Failed', 'Failed'])),
     ...(['ExportFailed', 'SourceMissing', 'ImageDefinitionMismatch'] as const).map((reason) => returned(`stalled ${reason}`, stalled<ExportFound>(reason, reason))),
     ...failures(),
-    returned('templates still use it', deletionBlocked(['t1', 't2']) as Outcome<unknown>, true),
-    returned('deleting its version', deletingVersion('1.0.0', 1000) as Outcome<unknown>, true),
+    returned('templates still use it', deletionBlocked(['t1', 't2']), true),
+    returned('deleting its version', deletingVersion('1.0.0', 1000), true),
     released(),
     ...failures(true),
   ];
@@ -150,11 +150,11 @@ function templateEnds(template: LabTemplate): PassEnd[] {
   };
   const withImage = (outcome: Outcome<TemplateFound>): Outcome<unknown> => ({ ...outcome, found: { ...outcome.found, image, imageResolved, imageAvailable } });
   return [
-    returned('waiting for its account', pending(progressing('LabAccountNotFound', 'no account')) as Outcome<unknown>),
-    returned('its account is Stalled', pending(stalled('LabAccountNotReady', 'account stalled')) as Outcome<unknown>),
-    returned('outside the geography', pending(stalled('LocationOutsideGeography', 'choose a region')) as Outcome<unknown>),
+    returned('waiting for its account', pending(progressing('LabAccountNotFound', 'no account'))),
+    returned('its account is Stalled', pending(stalled('LabAccountNotReady', 'account stalled'))),
+    returned('outside the geography', pending(stalled('LocationOutsideGeography', 'choose a region'))),
     ...[progressing<TemplateFound>('ImageExportNotFound', 'no export'), stalled<TemplateFound>('ImageExportDeleting', 'choose another')].map((resolution) =>
-      returned(`image unresolved: ${resolution.reason}`, pending(resolution, { imageResolved: conditionOf(resolution) }) as Outcome<unknown>),
+      returned(`image unresolved: ${resolution.reason}`, pending(resolution, { imageResolved: conditionOf(resolution) })),
     ),
     returned('the rules refuse the image', { ...stalled<TemplateFound>('ImageDisabled', 'enable it'), found: { image, imageResolved } }),
     availability(exportIn('Replicating', 'Replicating')),
@@ -162,12 +162,12 @@ function templateEnds(template: LabTemplate): PassEnd[] {
     availability(exportIn('Succeeded', undefined)),
     returned('creating its VM', progressing<TemplateFound>('Provisioning', 'creating', { found: { phase: 'Provisioning', image, imageResolved, imageAvailable, vm: { id: VM_ID, provisioningState: 'Creating' } } })),
     ...['Succeeded', 'Creating', 'Failed'].flatMap((state) => [
-      returned(`its VM is ${state}`, reportVm(template, vm(state)) as Outcome<unknown>),
+      returned(`its VM is ${state}`, reportVm(template, vm(state))),
       returned(`its VM is ${state}, the image just made available`, withImage(reportVm(template, vm(state)))),
     ]),
-    returned('a VM of its name is not its own', reportVm(template, vm('Succeeded', 'someone-else')) as Outcome<unknown>),
+    returned('a VM of its name is not its own', reportVm(template, vm('Succeeded', 'someone-else'))),
     ...failures(),
-    returned('deleting its VM', progressing<TemplateFound>('Deleting', 'deleting', { found: { vm: { id: VM_ID, provisioningState: 'Deleting' } }, requeueAfter: 5000 }) as Outcome<unknown>, true),
+    returned('deleting its VM', progressing<TemplateFound>('Deleting', 'deleting', { found: { vm: { id: VM_ID, provisioningState: 'Deleting' } }, requeueAfter: 5000 }), true),
     released(),
     ...failures(true),
   ];
