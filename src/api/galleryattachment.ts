@@ -96,8 +96,8 @@ export const GalleryAttachmentSpecSchema = Type.Object(
       StringEnum(ATTACHMENT_DELETION_POLICIES, {
         description:
           'What deleting this attachment does: Detach (the gallery stays in Azure) or Delete (the gallery is deleted too, ' +
-          'if this attachment created it, once the exports of the account being deleted with it are gone, with the image definitions ' +
-          'they made that hold no version; a gallery holding any other image stays).',
+          'if this attachment created it, once the ImageExports of the account are gone, with the image definitions they made that ' +
+          'hold no version; a gallery holding any other image stays).',
         default: 'Detach',
       }),
     ),
