@@ -53,6 +53,12 @@ export function recordConditionEvents(recorder: Recorder, obj: KubernetesObject,
   recorder.event(obj, ready.status === 'False' ? 'Warning' : 'Normal', ready.reason, ready.message);
 }
 
+/** How long ago the object was created (creationTimestamp comes as RFC 3339 text); nothing when it does not say. */
+function ageOf(obj: KubernetesObject): { ageMs?: number } {
+  const created = new Date(obj.metadata?.creationTimestamp ?? Number.NaN).getTime();
+  return Number.isNaN(created) ? {} : { ageMs: Date.now() - created };
+}
+
 export interface ObjectWriterOptions<T, F> {
   resource: ResourceType;
   /** The kind's finalizer; absent: the kind holds nothing in Azure that deletion must wait for. */
@@ -81,7 +87,7 @@ export class ObjectWriter<T extends WithStatus, F> {
   /** Runs one pass over a live object and shows how it ended. */
   async finish(obj: T, pass: () => Promise<Outcome<F> | Released>, { log, signal }: ReconcileContext): Promise<Result> {
     const { client, resource, finalizer, stalledRecheckMs } = this.#options;
-    const settled = finalizeResult(await runPass(pass), { stalledRecheckMs, aborted: signal.aborted });
+    const settled = finalizeResult(await runPass(pass), { stalledRecheckMs, aborted: signal.aborted, ...ageOf(obj) });
     if (settled.rethrow !== undefined) throw settled.rethrow;
     if (settled.note) log.info(settled.note);
     if (settled.released && finalizer) await removeFinalizer(client, resource, obj, finalizer);

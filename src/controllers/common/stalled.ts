@@ -67,6 +67,19 @@ export function isRechecked(reason: string): boolean {
 }
 
 /**
+ * How long after an object is created a Secret it names may be missing before that is Stalled. A
+ * sync (kubectl apply, Flux, Argo CD) creates the object and its Secret together, in any order; in
+ * between the object waits (Reconciling) rather than fail a health check that fails fast on
+ * Stalled, as a Deployment is Progressing until its progressDeadlineSeconds.
+ */
+export const SECRET_DEADLINE_MS = 60_000;
+
+/** Whether a Stalled reason is a missing Secret still within its deadline (`ageMs`: the object's age, absent when unknown). */
+export function isAwaitedSecret(reason: string, ageMs: number | undefined): boolean {
+  return (STALLED_REASONS as Record<string, StalledCause>)[reason] === 'secret' && ageMs !== undefined && ageMs < SECRET_DEADLINE_MS;
+}
+
+/**
  * A problem only the user can fix, thrown from deep inside a pass (a helper that cannot return an
  * Outcome) and turned into Stalled=True with this reason and message by the result finalizer.
  */

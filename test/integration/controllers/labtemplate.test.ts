@@ -11,7 +11,7 @@ import { raw } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
-import { armPort, condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, stalledMessage, uploadImage } from './galleryattachment-helpers.ts';
+import { armPort, condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, stalledMessage, uploadImage, waitingMessage } from './galleryattachment-helpers.ts';
 
 const run = promisify(execFile);
 const TEMPLATES = { group: GROUP, version: VERSION, plural: LAB_TEMPLATE.plural, kind: LAB_TEMPLATE.kind };
@@ -233,9 +233,10 @@ describe('LabTemplate controller: rules', function () {
     expect(await untilStalled(op, 'no-admin', 'CredentialsRequired')).to.contain('spec.vm.adminUsername');
   });
 
-  it('Stalls on a missing password Secret, goes on once it exists, and never lets the password out', async function () {
+  it('waits for a password Secret that does not exist yet (Stalled only after a minute), goes on once it exists, and never lets the password out', async function () {
     const t = await createTemplate(op, 'late-secret', { image: { marketplace: WINDOWS_11 }, vm: { adminUsername: 'labadmin', adminPasswordSecretRef: { name: 'late-admin', key: 'password' } } });
-    expect(await untilStalled(op, 'late-secret', 'AdminPasswordSecretNotFound')).to.contain('late-admin');
+    const waiting = await eventually(async () => waitingMessage(await getTemplate(op, 'late-secret'), 'AdminPasswordSecretNotFound'), { what: 'late-secret Reconciling AdminPasswordSecretNotFound' });
+    expect(waiting).to.contain('late-admin').and.contain('Stalled after that');
     await createSecret(op, 'late-admin', PASSWORD);
     const ready = await untilReady(op, 'late-secret');
     expect(JSON.stringify(ready)).not.to.contain(PASSWORD);

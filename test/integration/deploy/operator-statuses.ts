@@ -46,6 +46,8 @@ interface PassEnd {
   ending: Ending<unknown>;
   /** A pass over an object being deleted. */
   deletion?: true;
+  /** The object's age at the pass; absent: long since created. */
+  ageMs?: number;
 }
 
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -59,8 +61,11 @@ const thrown = (how: string, error: unknown, deletion?: true): PassEnd => ({ how
 /** What any pass of any kind may throw: every Stalled reason, ARM refusing (terminally, the credentials), and a transient ARM failure. */
 function failures(deletion?: true): PassEnd[] {
   const reasons = Object.keys(STALLED_REASONS) as StalledReason[];
+  const secrets = reasons.filter((reason) => STALLED_REASONS[reason] === 'secret');
   return [
     ...reasons.map((reason) => thrown(`StalledError ${reason}`, new StalledError(reason, `only a person can fix ${reason}`), deletion)),
+    // A Secret that a sync creates alongside the object, a moment after it.
+    ...secrets.map((reason) => ({ ...thrown(`StalledError ${reason} a second after the object was created`, new StalledError(reason, `create it: ${reason}`), deletion), ageMs: 1000 })),
     thrown('ARM refuses (400 InvalidParameter)', new ArmError({ code: 'InvalidParameter', message: 'bad', statusCode: 400, retryable: false }), deletion),
     thrown('ARM refuses the credentials (403)', new ArmError({ code: 'AuthorizationFailed', message: 'no', statusCode: 403, retryable: false }), deletion),
     thrown('ARM fails transiently (500), retried', new ArmError({ code: 'InternalServerError', message: 'later', statusCode: 500, retryable: true }), deletion),
@@ -242,7 +247,7 @@ function writtenObjects(kind: Kind): WrittenObject[] {
     for (const end of ends) {
       const base = end.deletion ? (from.object.metadata.deletionTimestamp ? from.object : deleting(from.object)) : from.object;
       if (!end.deletion && base.metadata.deletionTimestamp) continue;
-      const settled = finalizeResult(end.ending, { stalledRecheckMs: 30_000, aborted: false });
+      const settled = finalizeResult(end.ending, { stalledRecheckMs: 30_000, aborted: false, ...(end.ageMs === undefined ? {} : { ageMs: end.ageMs }) });
       if (settled.rethrow !== undefined) throw new Error(`${kind}: ${end.how} is not a pass end the result finalizer judges`);
       // Released: the object goes. A transient failure: status stays as the last pass left it.
       if (settled.released || !settled.outcome) continue;
