@@ -232,3 +232,11 @@ export const ObservedGeneration = Type.Integer({
   minimum: -1,
   default: -1,
 });
+
+/** status.lastHandledReconcileAt: the annotation's value the operator last answered (Flux's field of the same name). */
+export const LastHandledReconcileAt = Type.String({
+  description:
+    'The value of the labimages.io/requestedAt annotation the operator last reconciled the object for: equal to the annotation once a ' +
+    'reconcile asked for with it has run (kubectl labimage reconcile --wait waits for that).',
+  maxLength: 64,
+});

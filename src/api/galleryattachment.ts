@@ -4,6 +4,7 @@ import {
   Conditions,
   HYPERV_GENERATIONS,
   ImageDefinitionName,
+  LastHandledReconcileAt,
   LocalObjectReference,
   OS_STATES,
   OS_TYPES,
@@ -95,7 +96,8 @@ export const GalleryAttachmentSpecSchema = Type.Object(
       StringEnum(ATTACHMENT_DELETION_POLICIES, {
         description:
           'What deleting this attachment does: Detach (the gallery stays in Azure) or Delete (the gallery is deleted too, ' +
-          'if this attachment created it and it holds no images).',
+          'if this attachment created it, once the ImageExports of the account are gone, with the image definitions they made that ' +
+          'hold no version; a gallery holding any other image stays).',
         default: 'Detach',
       }),
     ),
@@ -106,6 +108,7 @@ export const GalleryAttachmentSpecSchema = Type.Object(
 export const GalleryAttachmentStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(ObservedGeneration),
+    lastHandledReconcileAt: Type.Optional(LastHandledReconcileAt),
     galleryId: Type.Optional(Type.String({ description: 'ARM resource id of the attached gallery.' })),
     images: Type.Optional(
       Type.Array(

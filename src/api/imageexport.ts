@@ -5,6 +5,7 @@ import {
   Conditions,
   HYPERV_GENERATIONS,
   ImageDefinitionName,
+  LastHandledReconcileAt,
   LocalObjectReference,
   OS_STATES,
   OS_TYPES,
@@ -19,6 +20,8 @@ import { IMAGE_EXPORT, type API_VERSION, type KindDefinition } from './group.ts'
 
 export const EXPORT_DELETION_POLICIES = ['Delete', 'Retain'] as const;
 export const EXPORT_PHASES = ['Pending', 'Exporting', 'Replicating', 'Succeeded', 'PartiallySucceeded', 'Failed', 'Deleting'] as const;
+/** The phases of an export still under way. */
+export const RUNNING_EXPORT_PHASES = ['Pending', 'Exporting', 'Replicating'] as const satisfies readonly (typeof EXPORT_PHASES)[number][];
 export const REGION_REPLICATION_STATES = ['Queued', 'Replicating', 'Completed', 'Failed'] as const;
 
 export const ImageExportSpecSchema = Type.Object(
@@ -109,6 +112,7 @@ export const ImageExportSpecSchema = Type.Object(
 export const ImageExportStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(ObservedGeneration),
+    lastHandledReconcileAt: Type.Optional(LastHandledReconcileAt),
     phase: Type.Optional(
       StringEnum(EXPORT_PHASES, {
         description:
@@ -121,6 +125,12 @@ export const ImageExportStatusSchema = Type.Object(
     imageVersionId: Type.Optional(Type.String({ description: 'ARM resource id of the image version.' })),
     progress: Type.Optional(
       Type.Integer({ description: 'Replication progress in percent over all target regions, weighted by replicas.', minimum: 0, maximum: 100 }),
+    ),
+    progressDisplay: Type.Optional(
+      Type.String({
+        description: 'status.progress as people read it, such as 57%: what kubectl get shows under PROGRESS (printer columns have no percent format). Tools read status.progress.',
+        pattern: '^[0-9]{1,3}%$',
+      }),
     ),
     regionsReady: Type.Optional(Type.String({ description: 'Completed regions over target regions, such as 2/4.' })),
     regions: Type.Optional(
@@ -202,7 +212,7 @@ export const imageExportDefinition: KindDefinition = {
     { name: 'Image', type: 'string', jsonPath: '.spec.image.name', description: 'Image definition in the gallery.' },
     { name: 'Version', type: 'string', jsonPath: '.status.version', description: 'Image version made by this export.' },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Where the export is.' },
-    { name: 'Progress', type: 'integer', jsonPath: '.status.progress', description: 'Replication progress in percent.' },
+    { name: 'Progress', type: 'string', jsonPath: '.status.progressDisplay', description: 'Replication progress over all target regions, such as 57%.' },
     { name: 'Regions', type: 'string', jsonPath: '.status.regionsReady', description: 'Completed regions over target regions.' },
     { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Status of the Ready condition.' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

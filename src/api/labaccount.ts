@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { CLOUD_NAMES, DEFAULT_CLOUD } from '../azure/clouds.ts';
-import { ArmScope, Conditions, LocalObjectReference, ObservedGeneration, Region, Replication, StringEnum, immutable, validations } from './common.ts';
+import { ArmScope, Conditions, LastHandledReconcileAt, LocalObjectReference, ObservedGeneration, Region, Replication, StringEnum, immutable, validations } from './common.ts';
 import { LAB_ACCOUNT, type API_VERSION, type KindDefinition } from './group.ts';
 
 export const PROVIDERS = ['Simulated', 'Azure'] as const;
@@ -98,6 +98,7 @@ export const LabAccountSpecSchema = Type.Object(
 export const LabAccountStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(ObservedGeneration),
+    lastHandledReconcileAt: Type.Optional(LastHandledReconcileAt),
     geography: Type.Optional(
       Type.String({ description: 'Azure data-residency geography of spec.location (Europe, United States, France ...).' }),
     ),

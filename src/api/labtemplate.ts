@@ -4,6 +4,7 @@ import {
   ArmResourceId,
   Conditions,
   ImageDefinitionName,
+  LastHandledReconcileAt,
   LocalObjectReference,
   OS_STATES,
   ObservedGeneration,
@@ -15,6 +16,7 @@ import {
   validations,
 } from './common.ts';
 import { LAB_TEMPLATE, type API_VERSION, type KindDefinition } from './group.ts';
+import { RUNNING_EXPORT_PHASES } from './imageexport.ts';
 
 export const TEMPLATE_PHASES = ['Pending', 'WaitingForImage', 'Provisioning', 'Ready', 'Failed'] as const;
 
@@ -144,6 +146,7 @@ export const LabTemplateSpecSchema = Type.Object(
 export const LabTemplateStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(ObservedGeneration),
+    lastHandledReconcileAt: Type.Optional(LastHandledReconcileAt),
     phase: Type.Optional(
       StringEnum(TEMPLATE_PHASES, {
         description: 'Summary for people: Pending, WaitingForImage, Provisioning, Ready or Failed. Tools should read conditions.',
@@ -168,6 +171,28 @@ export const LabTemplateStatusSchema = Type.Object(
         },
         { description: 'The template VM as Azure reports it.' },
       ),
+    ),
+    exports: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ description: 'Name of the ImageExport.' }),
+            phase: StringEnum(RUNNING_EXPORT_PHASES, { description: 'Pending, Exporting or Replicating.' }),
+            progress: Type.Integer({ description: 'Replication progress in percent over all target regions.', minimum: 0, maximum: 100 }),
+          },
+          { description: 'An ImageExport made from this template, still running.' },
+        ),
+        {
+          description:
+            'The ImageExports made from this template (spec.source.labTemplateRef) that are still running, as the lab platform shows ' +
+            '"export in progress" on a template; absent when none is.',
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+        },
+      ),
+    ),
+    exporting: Type.Optional(
+      Type.String({ description: 'status.exports in a few words, such as "cs101-v2 57%": what kubectl get shows under EXPORTING.' }),
     ),
     conditions: Type.Optional(Conditions),
   },
@@ -198,6 +223,7 @@ export const labTemplateDefinition: KindDefinition = {
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Where the template is.' },
     { name: 'Version', type: 'string', jsonPath: '.status.image.version', description: 'Resolved image version.' },
     { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Status of the Ready condition.' },
+    { name: 'Exporting', type: 'string', jsonPath: '.status.exporting', description: 'Exports of this template still running, with their progress.' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     { name: 'Location', type: 'string', jsonPath: '.spec.location', description: 'Region of the template VM (empty: the account\'s).', priority: 1 },
     { name: 'Title', type: 'string', jsonPath: '.spec.title', description: 'Title shown to lab creators.', priority: 1 },

@@ -19,7 +19,7 @@ export {
 export type { IdentityEndpoint, ServicePrincipal } from './credentials.ts';
 export { EMULATOR_DEFAULT_TOKEN, simulatedSubscriptionId } from './simulated.ts';
 export { ArmError, classifyArmError, isCredentialRejection } from './errors.ts';
-export { galleryId, imageId, imageVersionId, isWithinScope, locateArmId, parseGalleryId, parseVirtualMachineId, scopeId, virtualMachineId } from './ids.ts';
+export { galleryId, imageId, imageVersionId, isWithinScope, locateArmId, parseGalleryId, parseImageVersionId, parseVirtualMachineId, scopeId, virtualMachineId } from './ids.ts';
 export type { ArmLocation } from './ids.ts';
 export type * from './observations.ts';
 export { MIN_REQUEUE_MS, requeueAfter, retryAfter } from './operations.ts';

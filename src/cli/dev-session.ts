@@ -13,7 +13,7 @@ import { DEFAULT_CONCURRENCY, startOperator, type RunningOperator } from '../ope
 import { defaultPriceTable } from '../pricing/price-table.ts';
 import { loadRestConfig, type RestConfig } from '../runtime/index.ts';
 import { untilSignal } from './signals.ts';
-import { applyExamples, readExamples, seedExternalVms } from './examples.ts';
+import { applyExamples, readAdvancedEmulatorConfig, readExamples } from './examples.ts';
 import { showLive, type LiveView } from './live-view.ts';
 import { statusDocument } from './status-view.ts';
 
@@ -57,7 +57,8 @@ export async function runDevSession(options: DevOptions): Promise<void> {
       restConfig,
       concurrency: DEFAULT_CONCURRENCY,
       log: pino({ level: 'info', base: undefined }, createWriteStream(logFile)),
-      emulator: { mode: 'embedded', options: { replicationSeconds: options.replicationSeconds, operationSeconds: 2 } },
+      // With the seeds examples/advanced/ needs, as a user would start it (examples/advanced/README.md).
+      emulator: { mode: 'embedded', options: { replicationSeconds: options.replicationSeconds, operationSeconds: 2, config: await readAdvancedEmulatorConfig() } },
       prices: defaultPriceTable,
       regionRetries: 3,
       stalledRecheckMs: 5000,
@@ -65,11 +66,7 @@ export async function runDevSession(options: DevOptions): Promise<void> {
       healthProbeBindAddress: '0',
     });
 
-    if (options.examples) {
-      const documents = await readExamples();
-      if (operator.emulator) await seedExternalVms(operator.emulator, documents);
-      await applyExamples(restConfig, documents, { say });
-    }
+    if (options.examples) await applyExamples(restConfig, await readExamples({ advanced: true }), { say });
 
     say('');
     say('lab-image-operator is running: the operator, its embedded ARM emulator, and the examples.');

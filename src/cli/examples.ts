@@ -1,48 +1,33 @@
-import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { loadAll } from 'js-yaml';
-import { IMAGE_EXPORT, RESOURCES, type ImageExport } from '../api/index.ts';
-import { createGalleryPort, staticTokenCredential } from '../azure/index.ts';
-import { marketplaceImages } from '../emulator/index.ts';
+import { load, loadAll } from 'js-yaml';
+import { RESOURCES } from '../api/index.ts';
 import { NAMESPACES, ObjectClient, SECRETS, isAlreadyExists, type ResourceType, type RestConfig } from '../runtime/index.ts';
 
-// examples/ is what a new user applies first; `labimage dev` and the end-to-end tests apply the same files.
+// examples/ is what a new user applies first; `labimage dev` and the end-to-end tests apply the same
+// files. examples/advanced/ needs something outside the cluster first: its emulator config.
 const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
+const advancedDir = join(examplesDir, 'advanced');
 
-export async function readExamples(): Promise<KubernetesObject[]> {
-  const files = (await readdir(examplesDir)).filter((file) => file.endsWith('.yaml')).sort();
-  const documents = await Promise.all(files.map(async (file) => loadAll(await readFile(join(examplesDir, file), 'utf8')) as KubernetesObject[]));
+/** The emulator config examples/advanced/ needs: the VM made outside any lab, as a seed. */
+export const advancedEmulatorConfigFile = join(advancedDir, 'emulator', 'research-vm.yaml');
+
+async function readFolder(dir: string): Promise<KubernetesObject[]> {
+  const files = (await readdir(dir)).filter((file) => file.endsWith('.yaml')).sort();
+  const documents = await Promise.all(files.map(async (file) => loadAll(await readFile(join(dir, file), 'utf8')) as KubernetesObject[]));
   return documents.flat().filter((doc) => doc?.kind);
 }
 
-/**
- * The examples include an export of a VM made outside any lab; in an emulator it exists only if
- * someone makes it, as the research team of the example would have.
- */
-export async function seedExternalVms(emulator: { url: string; caPem: string; token?: string }, documents: readonly KubernetesObject[]): Promise<void> {
-  const image = marketplaceImages[0];
-  for (const doc of documents) {
-    const id = doc.kind === IMAGE_EXPORT.kind ? (doc as ImageExport).spec.source.virtualMachineId : undefined;
-    const match = id ? /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)$/i.exec(id) : null;
-    if (!match || !image) continue;
-    const [, subscriptionId = '', resourceGroup = '', name = ''] = match;
-    // As the emulator's administrator: the default principal's token, or a standalone emulator's admin token.
-    const port = createGalleryPort({ subscriptionId, credential: staticTokenCredential(emulator.token), endpoint: emulator.url, caPem: emulator.caPem });
-    if (await port.observeVirtualMachine({ resourceGroup, name })) continue;
-    await port.createVirtualMachine(
-      { resourceGroup, name },
-      {
-        location: 'westeurope',
-        size: 'Standard_D2s_v5',
-        image: { marketplace: { publisher: image.publisher, offer: image.offer, sku: image.sku, version: 'latest' } },
-        // A marketplace image is generalized, so ARM wants an admin account; nobody logs in to this one.
-        admin: { username: 'labadmin', password: randomBytes(18).toString('base64') },
-      },
-    );
-  }
+/** The objects of examples/ (what `kubectl apply -f examples/` applies), and with `advanced` those of examples/advanced/ too. */
+export async function readExamples(options: { advanced?: boolean } = {}): Promise<KubernetesObject[]> {
+  return [...(await readFolder(examplesDir)), ...(options.advanced ? await readFolder(advancedDir) : [])];
+}
+
+/** The emulator config that examples/advanced/ needs, as a document for `startEmulator({config})`. */
+export async function readAdvancedEmulatorConfig(): Promise<unknown> {
+  return load(await readFile(advancedEmulatorConfigFile, 'utf8'));
 }
 
 /**

@@ -91,12 +91,17 @@ export class ArmCore {
     return `/subscriptions/${path.subscriptionId}/resourcegroups/${path.resourceGroup ?? ''}/${parts.join('/')}`.toLowerCase();
   }
 
-  /** The resource if it exists now: a finished operation is settled first. */
+  /**
+   * The resource if it exists now: a finished operation is settled first, and the settlement is
+   * noted, so that the answer that reports it (a 404 for a deleted resource) waits until the state
+   * file says so too.
+   */
   live<T extends StoredResource>(table: Record<string, T>, key: string, now: number): T | undefined {
     const resource = table[key];
     if (!resource) return undefined;
     const operation = resource.operation;
     if (operation && operation.endsAt <= now) {
+      this.store.markChanged();
       if (operation.kind === 'delete') {
         Reflect.deleteProperty(table, key);
         return undefined;

@@ -233,7 +233,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       if (!path) throw new CloudError(404, 'NotFound', `No ARM resource at ${url.pathname}.`);
       if (!isOperationPoll(path)) authorize(principal, method, path, url.pathname);
       const body = await readBody(request);
-      const answer = await dispatcher.dispatch({ method, path, pathname: url.pathname, query: url.searchParams, body, baseUrl, now: clock() });
+      const answer = await dispatcher.dispatch({ method, path, pathname: url.pathname, query: url.searchParams, body, baseUrl, now: clock() }).finally(
+        // A read may have settled an operation that ended (a deletion done, reported as a 404): on disk before it is reported.
+        () => store.commitChanges(),
+      );
       return { ...answer, headers: { ...rateHeaders, ...answer.headers } };
     } catch (error) {
       // Every answer after the buckets carries what they hold, errors included.

@@ -92,6 +92,8 @@ export class StateStore {
   private readonly file: string | undefined;
   private next: Promise<void> | undefined;
   private tail: Promise<void> = Promise.resolve();
+  /** Something changed that no commit has been asked for since (an operation settled by a read). */
+  private changed = false;
 
   private constructor(state: EmulatorState, file: string | undefined) {
     this.state = state;
@@ -110,7 +112,18 @@ export class StateStore {
     return new StateStore(text ? { ...emptyState(), ...(JSON.parse(text) as Partial<EmulatorState>) } : emptyState(), file);
   }
 
+  /** Notes a change made while answering a read, for `commitChanges`. */
+  markChanged(): void {
+    this.changed = true;
+  }
+
+  /** Commits when something changed since the last commit was asked for; a read that changed nothing writes nothing. */
+  commitChanges(): Promise<void> {
+    return this.changed ? this.commit() : Promise.resolve();
+  }
+
   commit(): Promise<void> {
+    this.changed = false;
     const file = this.file;
     if (!file) return Promise.resolve();
     this.next ??= this.tail.then(() => {

@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -36,8 +37,8 @@ export interface Foreground {
 }
 
 /** A command run as a shell runs a foreground job: its own process group, output collected. */
-export function foreground(command: string, args: string[]): Foreground {
-  const child = spawn(command, args, { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+export function foreground(command: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Foreground {
+  const child = spawn(command, args, { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}) });
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -60,4 +61,15 @@ export function foreground(command: string, args: string[]): Foreground {
       if (child.pid) process.kill(-child.pid, 'SIGINT');
     },
   };
+}
+
+/**
+ * The README's install into `prefix`: what `npm ci` does after installing (its prepare script
+ * builds dist/), then `npm install -g .`, which puts `labimage` and `kubectl-labimage` in
+ * `prefix/bin`. Returns an environment with that folder first on PATH.
+ */
+export async function installAsReadmeSays(prefix: string): Promise<NodeJS.ProcessEnv> {
+  await run('npm', ['run', 'build'], { cwd: repoRoot });
+  await run('npm', ['install', '--global', '--prefix', prefix, '.'], { cwd: repoRoot });
+  return { ...process.env, PATH: `${join(prefix, 'bin')}${delimiter}${process.env.PATH}` };
 }

@@ -86,6 +86,7 @@ describe('resilience: Azure misbehaving', function () {
     expect(status.regions?.map((r) => [r.name, r.state])).to.deep.equal(REGIONS.map((r) => [r, r === 'westus2' ? 'Failed' : 'Completed']));
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     expect(ready?.status).to.equal('False');
+    expect(status.conditions?.find((c) => c.type === 'Stalled')).to.include({ status: 'True', reason: 'PartiallySucceeded' });
     expect(ready?.message).to.contain('westus2');
     expect(status.conditions?.find((c) => c.type === 'Reconciling')).to.equal(undefined);
   });

@@ -48,6 +48,27 @@ app.kubernetes.io/component: emulator
 /var/lib/emulator
 {{- end -}}
 
+{{/* The emulator's config document (emulator.config: a map, or a file's text from --set-file), as YAML. */}}
+{{- define "lab-image-operator.emulatorConfig" -}}
+{{- if kindIs "string" .Values.emulator.config -}}
+{{ .Values.emulator.config }}
+{{- else -}}
+{{ toYaml .Values.emulator.config }}
+{{- end -}}
+{{- end -}}
+
+{{/* Where the emulator's config is mounted, in the operator (embedded) or the emulator's pod (standalone). */}}
+{{- define "lab-image-operator.emulatorConfigDir" -}}
+/etc/lab-image-operator/emulator-config
+{{- end -}}
+
+{{/* That folder's volume: the Secret holding the config. */}}
+{{- define "lab-image-operator.emulatorConfigVolume" -}}
+name: emulator-config
+secret:
+  secretName: {{ include "lab-image-operator.emulatorName" . }}-config
+{{- end -}}
+
 {{/* That folder's volume: the chart's PersistentVolumeClaim, or an emptyDir when persistence is off. */}}
 {{- define "lab-image-operator.emulatorStateVolume" -}}
 name: emulator-state

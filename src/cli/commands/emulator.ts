@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { load as loadYaml } from 'js-yaml';
 import { createLogger } from '../../log.ts';
 import { port, seconds } from '../arguments.ts';
+import { readDocument } from '../documents.ts';
 import { untilSignal } from '../signals.ts';
 
 interface EmulatorCommandOptions {
@@ -15,10 +14,6 @@ interface EmulatorCommandOptions {
   config?: string;
   faults?: string;
   demoPrincipal: boolean;
-}
-
-async function readDocument(file: string | undefined): Promise<unknown> {
-  return file ? loadYaml(await readFile(file, 'utf8')) : undefined;
 }
 
 export function registerEmulatorCommand(program: Command): void {

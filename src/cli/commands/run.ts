@@ -7,6 +7,7 @@ import { DEFAULT_CONCURRENCY, DEFAULT_STALLED_RECHECK_MS, emulatorAt, startOpera
 import { defaultPriceTable, loadPriceTable } from '../../pricing/price-table.ts';
 import { DEFAULT_SYNC_PERIOD_MS, loadRestConfig } from '../../runtime/index.ts';
 import { duration, positiveInt, seconds } from '../arguments.ts';
+import { readDocument } from '../documents.ts';
 import { untilSignal } from '../signals.ts';
 
 interface RunOptions {
@@ -27,6 +28,7 @@ interface RunOptions {
   tokenTimeout: number;
   emulatorReplicationSeconds: number;
   emulatorState?: string;
+  emulatorConfig?: string;
   priceTable?: string;
   regionRetries: number;
 }
@@ -57,6 +59,7 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--token-timeout <duration>', 'give up on a token from Microsoft Entra ID (or the emulator) after this long').argParser(duration).default(DEFAULT_TOKEN_TIMEOUT_MS, `${DEFAULT_TOKEN_TIMEOUT_MS / 1000}s`))
     .option('--emulator-replication-seconds <s>', 'embedded emulator: time one region takes to replicate', seconds, 60)
     .option('--emulator-state <file>', 'embedded emulator: keep its state in this file (default: in memory)')
+    .option('--emulator-config <file>', 'embedded emulator: its config (principals, regions, buckets, seeds such as a VM made outside any lab; JSON or YAML, docs/emulator.md); replaces the default')
     .option('--price-table <file>', 'YAML price table for estimatedMonthlyCost (default: illustrative list prices in USD)')
     .option('--region-retries <n>', 'attempts at a failing region before an export settles as PartiallySucceeded', positiveInt, 3)
     .action(async (options: RunOptions, command: Command) => {
@@ -99,9 +102,20 @@ export function registerRunCommand(program: Command): void {
 }
 
 async function emulatorSetting(options: RunOptions, command: Command): Promise<EmulatorSetting> {
+  if (options.emulatorConfig && options.emulator !== 'embedded') {
+    command.error('error: --emulator-config is for the embedded emulator; give a standalone one its config with `labimage emulator --config FILE`');
+  }
   if (options.emulator === 'off') return { mode: 'off' };
   if (options.emulator === 'embedded') {
-    return { mode: 'embedded', options: { replicationSeconds: options.emulatorReplicationSeconds, ...(options.emulatorState ? { stateFile: options.emulatorState } : {}) } };
+    const config = await readDocument(options.emulatorConfig);
+    return {
+      mode: 'embedded',
+      options: {
+        replicationSeconds: options.emulatorReplicationSeconds,
+        ...(options.emulatorState ? { stateFile: options.emulatorState } : {}),
+        ...(config === undefined ? {} : { config }),
+      },
+    };
   }
   if (!/^https:\/\//.test(options.emulator)) command.error(`error: --emulator must be embedded, off, or an https:// URL, not ${options.emulator}`);
   if (!options.emulatorCa) command.error('error: --emulator URL needs --emulator-ca FILE (the CA certificate `labimage emulator` printed)');

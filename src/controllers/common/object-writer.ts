@@ -1,6 +1,7 @@
 // What a reconciler writes to its own object: the finalizer before anything exists in Azure, and
-// once per pass the status computed from the pass's Outcome (through the result finalizer), only
-// when it differs, with the Events its condition transitions call for.
+// once per pass the status computed from the pass's Outcome (through the result finalizer), with
+// the reconcile request it answered, only when it differs, with the Events its condition
+// transitions call for.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../../log.ts';
 import {
@@ -18,6 +19,7 @@ import {
 } from '../../runtime/index.ts';
 import type { ApiClient, Recorder } from './deps.ts';
 import type { Outcome, Released } from './outcome.ts';
+import { lastHandledReconcileAt } from './reconcile-request.ts';
 import { finalizeResult, runPass } from './result.ts';
 
 type WithStatus = KubernetesObject & { status?: { conditions?: readonly object[] } };
@@ -51,6 +53,12 @@ export function recordConditionEvents(recorder: Recorder, obj: KubernetesObject,
   recorder.event(obj, ready.status === 'False' ? 'Warning' : 'Normal', ready.reason, ready.message);
 }
 
+/** How long ago the object was created (creationTimestamp comes as RFC 3339 text); nothing when it does not say. */
+function ageOf(obj: KubernetesObject): { ageMs?: number } {
+  const created = new Date(obj.metadata?.creationTimestamp ?? Number.NaN).getTime();
+  return Number.isNaN(created) ? {} : { ageMs: Date.now() - created };
+}
+
 export interface ObjectWriterOptions<T, F> {
   resource: ResourceType;
   /** The kind's finalizer; absent: the kind holds nothing in Azure that deletion must wait for. */
@@ -79,7 +87,7 @@ export class ObjectWriter<T extends WithStatus, F> {
   /** Runs one pass over a live object and shows how it ended. */
   async finish(obj: T, pass: () => Promise<Outcome<F> | Released>, { log, signal }: ReconcileContext): Promise<Result> {
     const { client, resource, finalizer, stalledRecheckMs } = this.#options;
-    const settled = finalizeResult(await runPass(pass), { stalledRecheckMs, aborted: signal.aborted });
+    const settled = finalizeResult(await runPass(pass), { stalledRecheckMs, aborted: signal.aborted, ...ageOf(obj) });
     if (settled.rethrow !== undefined) throw settled.rethrow;
     if (settled.note) log.info(settled.note);
     if (settled.released && finalizer) await removeFinalizer(client, resource, obj, finalizer);
@@ -96,7 +104,7 @@ export class ObjectWriter<T extends WithStatus, F> {
 
   async #writeStatus(obj: T, outcome: Outcome<F>, log: Logger): Promise<void> {
     const { client, resource, events, computeStatus } = this.#options;
-    const status = computeStatus(obj, outcome, new Date());
+    const status = { ...computeStatus(obj, outcome, new Date()), ...lastHandledReconcileAt(obj) };
     if (await patchStatus(client, resource, obj, status)) {
       log.debug({ phase: status.phase, reason: outcome.reason }, 'status written');
       recordConditionEvents(events, obj, conditionsOf(obj), conditionsOf({ status }) ?? []);

@@ -1,6 +1,6 @@
 // What one pass over an object found, in one vocabulary for every kind: its kstatus state with a
 // reason and a message, what it observed (in the kind's terms), and when to look again.
-import { READY, RECONCILING, STALLED, type Conditions } from '../../runtime/index.ts';
+import type { Conditions } from '../../runtime/index.ts';
 import type { StalledReason } from './stalled.ts';
 
 export type OutcomeState =
@@ -10,8 +10,6 @@ export type OutcomeState =
   | 'progressing'
   /** Held up by something that clears by itself: Reconciling=True, Ready=False. */
   | 'retrying'
-  /** Settled short of Ready, with nothing left to try: Ready=False, neither Reconciling nor Stalled. */
-  | 'degraded'
   /** Only a change from the user can help: Stalled=True, Ready=False. */
   | 'stalled';
 
@@ -45,7 +43,6 @@ function outcome<F>(state: OutcomeState, reason: string, message: string, extras
 export const ready = <F>(reason: string, message: string, extras: Extras<F> = {}) => outcome('ready', reason, message, extras);
 export const progressing = <F>(reason: string, message: string, extras: Extras<F> = {}) => outcome('progressing', reason, message, extras);
 export const retrying = <F>(reason: string, message: string, extras: Extras<F> = {}) => outcome('retrying', reason, message, extras);
-export const degraded = <F>(reason: string, message: string, extras: Extras<F> = {}) => outcome('degraded', reason, message, extras);
 /** Every Stalled reason is declared in STALLED_REASONS, with whether it is looked at again. */
 export const stalled = <F>(reason: StalledReason, message: string, found?: F) => outcome<F>('stalled', reason, message, { found });
 
@@ -64,9 +61,6 @@ export function markState(conditions: Conditions, { state, reason, message }: Ou
       break;
     case 'retrying':
       conditions.retrying(reason, message);
-      break;
-    case 'degraded':
-      conditions.delete(RECONCILING).delete(STALLED).markFalse(READY, reason, message);
       break;
     case 'stalled':
       conditions.stalled(reason, message);

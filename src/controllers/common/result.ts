@@ -3,6 +3,8 @@
 // The rules (README, Decisions):
 // - a returned Outcome is shown as it is; a Stalled one is looked at again after the recheck
 //   period only when its cause lies outside our watches (stalled.ts);
+// - a Secret missing within SECRET_DEADLINE_MS of the object's creation is waited for
+//   (Reconciling, looked at again soon), not Stalled: a sync creates both together;
 // - StalledError: Stalled with its reason, rechecked as its reason says;
 // - ARM refusing the credentials (401/403), or Entra ID giving no token for them: Stalled
 //   CredentialsRejected, rechecked (the account connector has already dropped its cached
@@ -17,7 +19,7 @@
 import { ArmError, isCredentialRejection, retryAfter } from '../../azure/index.ts';
 import type { Result } from '../../runtime/index.ts';
 import { RELEASED, type Outcome, type Released } from './outcome.ts';
-import { StalledError, isRechecked } from './stalled.ts';
+import { SECRET_DEADLINE_MS, StalledError, isAwaitedSecret, isRechecked } from './stalled.ts';
 
 /** How a pass ended. */
 export type Ending<F> = { outcome: Outcome<F> | Released } | { error: unknown };
@@ -38,7 +40,12 @@ export interface ResultPolicy {
   stalledRecheckMs: number;
   /** The pass's AbortSignal had fired. */
   aborted: boolean;
+  /** How long ago the object was created; absent: unknown, as if long ago. */
+  ageMs?: number;
 }
+
+/** How often a Secret within its deadline is looked for (the operator does not watch Secrets). */
+const AWAITED_SECRET_POLL_MS = 2_000;
 
 export async function runPass<F>(pass: () => Promise<Outcome<F> | Released>): Promise<Ending<F>> {
   try {
@@ -49,6 +56,17 @@ export async function runPass<F>(pass: () => Promise<Outcome<F> | Released>): Pr
 }
 
 export function finalizeResult<F>(ending: Ending<F>, policy: ResultPolicy): Settled<F> {
+  const settled = settle(ending, policy);
+  const outcome = settled.outcome;
+  if (outcome?.state !== 'stalled' || !isAwaitedSecret(outcome.reason, policy.ageMs)) return settled;
+  const waited = SECRET_DEADLINE_MS / 1000;
+  return {
+    outcome: { ...outcome, state: 'retrying', message: `${outcome.message} (waiting for it until ${waited} s after this object was created, as a sync may create it alongside; Stalled after that)` },
+    result: { requeueAfter: Math.min(policy.stalledRecheckMs, AWAITED_SECRET_POLL_MS) },
+  };
+}
+
+function settle<F>(ending: Ending<F>, policy: ResultPolicy): Settled<F> {
   if ('outcome' in ending) {
     if (ending.outcome === RELEASED) return { released: true, result: {} };
     return { outcome: ending.outcome, result: resultOf(ending.outcome, policy.stalledRecheckMs) };

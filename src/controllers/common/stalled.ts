@@ -38,6 +38,7 @@ export const STALLED_REASONS = {
   GalleryFailed: 'azure',
   // ImageExport
   VersionInUse: 'spec',
+  PartiallySucceeded: 'spec', // a failed region's retries are spent: the user removes it from spec.replication.regions and adds it back
   SourceMissing: 'azure',
   ImageDefinitionMismatch: 'azure',
   ExportFailed: 'azure',
@@ -68,6 +69,19 @@ export type StalledReason = keyof typeof STALLED_REASONS;
 export function isRechecked(reason: string): boolean {
   const cause: StalledCause = (STALLED_REASONS as Record<string, StalledCause>)[reason] ?? 'azure';
   return cause === 'secret' || cause === 'azure';
+}
+
+/**
+ * How long after an object is created a Secret it names may be missing before that is Stalled. A
+ * sync (kubectl apply, Flux, Argo CD) creates the object and its Secret together, in any order; in
+ * between the object waits (Reconciling) rather than fail a health check that fails fast on
+ * Stalled, as a Deployment is Progressing until its progressDeadlineSeconds.
+ */
+export const SECRET_DEADLINE_MS = 60_000;
+
+/** Whether a Stalled reason is a missing Secret still within its deadline (`ageMs`: the object's age, absent when unknown). */
+export function isAwaitedSecret(reason: string, ageMs: number | undefined): boolean {
+  return (STALLED_REASONS as Record<string, StalledCause>)[reason] === 'secret' && ageMs !== undefined && ageMs < SECRET_DEADLINE_MS;
 }
 
 /**

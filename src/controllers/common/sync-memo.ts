@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { objectKey } from '../../runtime/index.ts';
+import { isReconcileRequested } from './reconcile-request.ts';
 
 /**
  * When each object last had its Azure side read, so a reconcile that finds nothing new (an event
@@ -26,9 +27,11 @@ export class SyncMemo {
    * wait, so callers read at once when the generation moved. A tenth of the period of slack lets a
    * resync and a requeue that land close together share one read. Within the coalescing window the
    * answer is the window's end whatever changed, so `fingerprint` (which may cost a walk over many
-   * objects) is only called once per window, not on every related change.
+   * objects) is only called once per window, not on every related change. A reconcile asked for
+   * (labimages.io/requestedAt) is due at once.
    */
   dueIn(obj: KubernetesObject, fingerprint: () => string, now = Date.now()): number {
+    if (isReconcileRequested(obj)) return 0;
     const entry = this.#entries.get(objectKey(obj.metadata?.namespace, obj.metadata?.name ?? ''));
     if (!entry || entry.uid !== obj.metadata?.uid) return 0;
     const elapsed = now - entry.at;

@@ -2,9 +2,11 @@
 // wake an attachment. The logic is in reconciler.ts.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount } from '../../api/index.ts';
-import { generationChanged, objectKey, type ControllerSetup, type Request } from '../../runtime/index.ts';
+import { objectKey, type ControllerSetup, type Request } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
+import { DepartedAccounts } from '../common/departed-accounts.ts';
 import { ATTACHMENT_INDEXES, BY_ACCOUNT, EXPORT_INDEXES, addIndexes } from '../common/indexes.ts';
+import { generationChangedOrRequested } from '../common/reconcile-request.ts';
 import { GalleryAttachmentReconciler } from './reconciler.ts';
 
 export function galleryAttachmentController(ctx: OperatorContext): ControllerSetup {
@@ -16,6 +18,7 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
     const reconciler = new GalleryAttachmentReconciler({
       attachments,
       accounts: mgr.informer<LabAccount>(RESOURCES.LabAccount),
+      accountsForDeletion: new DepartedAccounts(mgr.informer<LabAccount>(RESOURCES.LabAccount)),
       exports,
       client: mgr.client,
       events: mgr.eventRecorder('galleryattachment-controller'),
@@ -34,7 +37,7 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
     return {
       name: 'galleryattachment',
       for: RESOURCES.GalleryAttachment,
-      forPredicate: generationChanged,
+      forPredicate: generationChangedOrRequested,
       watches: [
         // The account's readiness gates attaching.
         { resource: RESOURCES.LabAccount, map: (obj: KubernetesObject) => toAttachments(obj.metadata?.namespace, obj.metadata?.name) },

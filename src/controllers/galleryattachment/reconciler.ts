@@ -5,6 +5,7 @@ import { CREATED_BY_TAG, requeueAfter, type GalleryObservation, type GalleryPort
 import type { Logger } from '../../log.ts';
 import { READY, STALLED, findCondition, objectKey, type ObjectReader, type ReconcileContext, type Request, type Result } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
+import type { AccountsForDeletion } from '../common/departed-accounts.ts';
 import type { ApiClient, Connector, Recorder } from '../common/deps.ts';
 import { holderOf } from '../common/holder.ts';
 import { BY_ACCOUNT } from '../common/indexes.ts';
@@ -22,6 +23,8 @@ export const GALLERY_ATTACHMENT_FINALIZER = 'labimages.io/finalizer';
 export interface GalleryAttachmentDeps {
   attachments: ObjectReader<GalleryAttachment>;
   accounts: ObjectReader<LabAccount>;
+  /** For deletion passes: also an account deleted just before its attachment. */
+  accountsForDeletion: AccountsForDeletion;
   exports: ObjectReader<ImageExport>;
   client: ApiClient;
   events: Recorder;
@@ -143,8 +146,9 @@ export class GalleryAttachmentReconciler {
   async #detach(att: GalleryAttachment, { log, signal }: ReconcileContext): Promise<AttachmentOutcome | Released> {
     this.#refreshed.forget(att.metadata.namespace ?? '', att.metadata.name ?? '');
     if (att.spec.deletionPolicy === 'Delete') {
-      const account = this.#deps.accounts.get(att.spec.labAccountRef.name, att.metadata.namespace);
-      const deleting = await deleteOwnGallery(att, account, { connector: this.#deps.connector, events: this.#deps.events, log, signal });
+      const account = this.#deps.accountsForDeletion.get(att.spec.labAccountRef.name, att.metadata.namespace);
+      const exports = this.#exportsOf(att).map((e) => e.metadata.name ?? '');
+      const deleting = await deleteOwnGallery(att, account, exports, { connector: this.#deps.connector, events: this.#deps.events, log, signal });
       if (deleting) return deleting;
     }
     this.#deps.events.event(att, 'Normal', 'Detached', `detached from LabAccount ${att.spec.labAccountRef.name}`, 'Delete');

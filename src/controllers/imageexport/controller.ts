@@ -3,10 +3,12 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Gauge } from 'prom-client';
 import { EXPORT_PHASES, RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
-import { READY, findCondition, generationChanged, objectKey, type ControllerSetup, type Informer, type Request, type UpdatePredicate } from '../../runtime/index.ts';
+import { READY, findCondition, objectKey, type ControllerSetup, type Informer, type Request, type UpdatePredicate } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
+import { DepartedAccounts } from '../common/departed-accounts.ts';
 import { BY_ACCOUNT, BY_SOURCE_TEMPLATE, EXPORT_INDEXES, addIndexes } from '../common/indexes.ts';
 import { conditionsOf } from '../common/object-writer.ts';
+import { generationChangedOrRequested } from '../common/reconcile-request.ts';
 import { ImageExportReconciler } from './reconciler.ts';
 
 /**
@@ -43,6 +45,7 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
     const reconciler = new ImageExportReconciler({
       exports,
       accounts: mgr.informer<LabAccount>(RESOURCES.LabAccount),
+      accountsForDeletion: new DepartedAccounts(mgr.informer<LabAccount>(RESOURCES.LabAccount)),
       attachments: mgr.informer<GalleryAttachment>(RESOURCES.GalleryAttachment),
       templates: mgr.informer<LabTemplate>(RESOURCES.LabTemplate),
       client: mgr.client,
@@ -66,7 +69,7 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
     return {
       name: 'imageexport',
       for: RESOURCES.ImageExport,
-      forPredicate: generationChanged,
+      forPredicate: generationChangedOrRequested,
       watches: [
         { resource: RESOURCES.LabAccount, map: (a) => exportsOfAccount(a.metadata?.namespace, a.metadata?.name), predicate: exportFactsChanged },
         { resource: RESOURCES.GalleryAttachment, map: (a) => exportsOfAccount(a.metadata?.namespace, (a as GalleryAttachment).spec?.labAccountRef?.name), predicate: exportFactsChanged },

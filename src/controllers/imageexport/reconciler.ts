@@ -2,6 +2,8 @@
 // replicates it, observing Azure before every action so that a restart at any line is safe.
 import { RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
 import {
+  CREATED_BY_TAG,
+  parseImageVersionId,
   parseVirtualMachineId,
   requeueAfter,
   virtualMachineId,
@@ -17,6 +19,7 @@ import {
 import type { Logger } from '../../log.ts';
 import { READY, findCondition, isConditionTrue, type ObjectReader, type ReconcileContext, type Request, type Result } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
+import type { AccountsForDeletion } from '../common/departed-accounts.ts';
 import type { ApiClient, Connector, Recorder } from '../common/deps.ts';
 import { ObjectWriter, conditionsOf, isBeingDeleted } from '../common/object-writer.ts';
 import { RELEASED, isOutcome, progressing, stalled, type Released } from '../common/outcome.ts';
@@ -39,6 +42,8 @@ const IN_PROGRESS = new Set(['Creating', 'Updating', 'Deleting', 'Migrating']);
 export interface ImageExportDeps {
   exports: ObjectReader<ImageExport>;
   accounts: ObjectReader<LabAccount>;
+  /** For deletion passes: also an account deleted just before its exports. */
+  accountsForDeletion: AccountsForDeletion;
   attachments: ObjectReader<GalleryAttachment>;
   templates: ObjectReader<LabTemplate>;
   client: ApiClient;
@@ -165,7 +170,8 @@ export class ImageExportReconciler {
     const image = await this.#recentImages.read(sharedReadKey(g, imageKey(g.image)), () => g.port.observeImage(g.image), settled);
     if (!image) {
       const identifier = { publisher: 'labimages', offer: g.account.metadata.name ?? '', sku: exp.spec.image.name };
-      const handle = await g.port.createImage(g.image, { location: g.account.spec.location, ...want, identifier });
+      // Tagged as the operator's, so the attachment that deletes the gallery deletes it too once it holds no version.
+      const handle = await g.port.createImage(g.image, { location: g.account.spec.location, ...want, identifier, tags: { [CREATED_BY_TAG]: exp.metadata.uid ?? '' } });
       return progressing('CreatingImageDefinition', `Creating image definition ${g.image.image}`, { requeueAfter: requeueAfter(handle) });
     }
     const mismatched = (Object.keys(want) as (keyof typeof want)[]).filter((field) => (image[field] ?? 'V1') !== want[field]);
@@ -262,10 +268,10 @@ export class ImageExportReconciler {
     if (blockedBy.length > 0) return deletionBlocked(blockedBy);
     const uid = exp.metadata.uid ?? '';
     if ((exp.spec.deletionPolicy ?? 'Delete') === 'Retain') return this.#forget(uid);
-    const g = await this.#galleryOf(exp, signal);
-    if (isOutcome(g)) {
+    const g = await this.#versionsGallery(exp, signal);
+    if (typeof g === 'string') {
       // Without the account's gallery nothing can be deleted; keeping the finalizer would block the namespace for ever.
-      if (exp.status?.version) this.#deps.events.event(exp, 'Warning', 'ImageVersionLeft', `Could not delete image version ${exp.status.version}: ${g.message}`, 'Delete');
+      if (exp.status?.version) this.#deps.events.event(exp, 'Warning', 'ImageVersionLeft', `Could not delete image version ${exp.status.version}: ${g}`, 'Delete');
       return this.#forget(uid);
     }
     // The recorded version is looked at first, so that deleting many exports does not list the image for each.
@@ -275,6 +281,25 @@ export class ImageExportReconciler {
     if (mine.provisioningState === 'Deleting') return deletingVersion(exp.status?.version, SHORT_POLL_MS);
     log.info({ version: mine.name }, 'deleting image version');
     return deletingVersion(exp.status?.version, requeueAfter(await g.port.deleteImageVersion({ ...g.image, version: mine.name })));
+  }
+
+  /**
+   * Where the export's version is, to delete it: the image status.imageVersionId names, reached
+   * through the account even when the account was deleted just before (a prune deletes all at
+   * once), and whatever the attachment's state; the attached gallery when no version was recorded.
+   * A string says why there is no way there.
+   */
+  async #versionsGallery(exp: ImageExport, signal: AbortSignal): Promise<Pick<Gallery, 'port' | 'image'> | string> {
+    const recorded = parseImageVersionId(exp.status?.imageVersionId);
+    if (!recorded) {
+      const gallery = await this.#galleryOf(exp, signal);
+      return isOutcome(gallery) ? gallery.message : gallery;
+    }
+    const accountName = exp.spec.labAccountRef.name;
+    const account = this.#deps.accountsForDeletion.get(accountName, exp.metadata.namespace);
+    if (!account) return `LabAccount ${accountName} is gone`;
+    const { port } = await this.#deps.connector.connect(account, signal);
+    return { port, image: { resourceGroup: recorded.resourceGroup, gallery: recorded.gallery, image: recorded.image } };
   }
 
   /** What this process remembered of an export that is going. */

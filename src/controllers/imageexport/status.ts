@@ -4,7 +4,7 @@
 import { CONDITION_TYPES, type ImageExportPhase, type ImageExportStatus, type RegionReplicationStatus } from '../../api/index.ts';
 import { monthlyReplicaCost, type PriceTable } from '../../pricing/price-table.ts';
 import { Conditions, metaTime, type Condition } from '../../runtime/index.ts';
-import { degraded, markState, progressing, ready, retrying, type Outcome } from '../common/outcome.ts';
+import { markState, progressing, ready, retrying, stalled, type Outcome } from '../common/outcome.ts';
 import type { TargetRegion } from './regions.ts';
 
 const { Exported, Replicated, DeletionBlocked } = CONDITION_TYPES;
@@ -75,9 +75,19 @@ export function versionOutcome(facts: VersionFacts, requeueAfter?: number): Expo
   if (!exported) return progressing('Exporting', `Creating image version ${version}`, extras('Exporting'));
   if (!summary.done) return progressing('Replicating', `Replicating image version ${version}: ${summary.regionsReady} regions replicated`, extras('Replicating'));
   if (summary.failed.length === 0) return ready('Succeeded', `Image version ${version} replicated to ${facts.regions.length} regions`, extras('Succeeded'));
-  // Neither Stalled nor Reconciling: the completed regions are usable and the retries are spent; the
-  // user accepts them or changes spec.replication (a region removed and added back starts afresh).
-  return degraded('RegionsFailed', `Replication to ${summary.failed.join(', ')} failed after every retry; ${summary.regionsReady} regions are usable`, extras('PartiallySucceeded'));
+  // Stalled: the retries are spent and only a person can settle it, so kstatus says Failed, Argo CD
+  // Degraded and `kubectl wait` gives up; the completed regions stay usable meanwhile.
+  return stalled('PartiallySucceeded', partialMessage(version, facts.regions, summary), { ...seen, phase: 'PartiallySucceeded' });
+}
+
+/** Which regions failed for good, which are usable, and the two ways out (both a change of spec.replication.regions). */
+function partialMessage(version: string, regions: readonly RegionReplicationStatus[], summary: ReplicationSummary): string {
+  const failed = summary.failed.join(', ');
+  const usable = regions.filter((r) => r.state === 'Completed').map((r) => r.name);
+  return (
+    `Replication of image version ${version} to ${failed} failed after every retry; usable in ${usable.length > 0 ? usable.join(', ') : 'no region'} ` +
+    `(${summary.regionsReady} regions): take ${failed} out of spec.replication.regions to settle for the usable regions, or take ${summary.failed.length > 1 ? 'them' : 'it'} out and put ${summary.failed.length > 1 ? 'them' : 'it'} back to try again`
+  );
 }
 
 /** Deletion waits for the LabTemplates that use the export. */
@@ -92,8 +102,9 @@ export function deletingVersion(version: string | undefined, requeueAfter: numbe
 
 function phaseOf(outcome: ExportOutcome, found: ExportFound, previous: ImageExportStatus | undefined, version: string | undefined): ImageExportPhase {
   if (found.blockedBy) return 'Deleting';
-  if (outcome.state === 'stalled') return 'Failed';
+  // A Stalled outcome is Failed, unless the version got somewhere (PartiallySucceeded: usable regions).
   if (found.phase) return found.phase;
+  if (outcome.state === 'stalled') return 'Failed';
   return version ? (previous?.phase ?? 'Pending') : 'Pending';
 }
 
@@ -148,7 +159,7 @@ export function computeStatus(previous: ImageExportStatus | undefined, generatio
     phase,
     ...(version ? { version } : {}),
     ...(imageVersionId ? { imageVersionId } : {}),
-    ...(summary ? { progress: summary.progress, regionsReady: summary.regionsReady } : {}),
+    ...(summary ? { progress: summary.progress, progressDisplay: `${summary.progress}%`, regionsReady: summary.regionsReady } : {}),
     ...(regions ? { regions } : {}),
     ...(sizeGiB !== undefined ? { sizeGiB } : {}),
     ...(cost ? { estimatedMonthlyCost: cost } : {}),

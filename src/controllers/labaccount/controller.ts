@@ -1,9 +1,10 @@
 // The LabAccount controller's wiring: its caches and indexes, and the attachments whose changes
 // wake an account. The logic is in reconciler.ts.
 import { RESOURCES, type GalleryAttachment, type LabAccount } from '../../api/index.ts';
-import { generationChanged, type ControllerSetup } from '../../runtime/index.ts';
+import type { ControllerSetup } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
 import { ATTACHMENT_INDEXES, addIndexes } from '../common/indexes.ts';
+import { generationChangedOrRequested } from '../common/reconcile-request.ts';
 import { LabAccountReconciler } from './reconciler.ts';
 
 export function labAccountController(ctx: OperatorContext): ControllerSetup {
@@ -21,7 +22,7 @@ export function labAccountController(ctx: OperatorContext): ControllerSetup {
     return {
       name: 'labaccount',
       for: RESOURCES.LabAccount,
-      forPredicate: generationChanged,
+      forPredicate: generationChangedOrRequested,
       watches: [
         {
           resource: RESOURCES.GalleryAttachment,

@@ -4,12 +4,15 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
 import { TEMPLATE_UID_TAG, parseGalleryId, requeueAfter, type GalleryPort, type OperationHandle, type VirtualMachineObservation, type VirtualMachineRef } from '../../azure/index.ts';
 import type { Logger } from '../../log.ts';
-import { READY, SECRETS, STALLED, isConditionTrue, type ObjectReader, type ReconcileContext, type Request, type Result } from '../../runtime/index.ts';
+import { READY, SECRETS, STALLED, findCondition, isConditionTrue, keyOf, type ObjectReader, type ReconcileContext, type Request, type Result } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
+import type { AccountsForDeletion } from '../common/departed-accounts.ts';
 import type { AccountConnection, ApiClient, Connector, Recorder } from '../common/deps.ts';
+import { BY_SOURCE_TEMPLATE } from '../common/indexes.ts';
 import { ObjectWriter, conditionsOf, isBeingDeleted } from '../common/object-writer.ts';
 import { RELEASED, isOutcome, progressing, ready, stalled, type Released } from '../common/outcome.ts';
 import { StalledError } from '../common/stalled.ts';
+import { SyncMemo } from '../common/sync-memo.ts';
 import {
   catalogueEntry,
   checkPlacement,
@@ -34,12 +37,14 @@ const POLL_MS = 5_000;
 export interface LabTemplateDeps {
   templates: ObjectReader<LabTemplate>;
   accounts: ObjectReader<LabAccount>;
+  /** For deletion passes: also an account deleted just before its templates. */
+  accountsForDeletion: AccountsForDeletion;
   attachments: ObjectReader<GalleryAttachment>;
   exports: ObjectReader<ImageExport>;
   client: ApiClient;
   events: Recorder;
   connector: Connector;
-  settings: Pick<OperatorContext, 'stalledRecheckMs'>;
+  settings: Pick<OperatorContext, 'syncPeriodMs' | 'stalledRecheckMs'>;
 }
 
 /** spec.image resolved: the image, the catalogue's verdict on it, and whether its replica in the template's location is there (undefined: it is). */
@@ -54,13 +59,17 @@ interface Resolution {
 export class LabTemplateReconciler {
   readonly #deps: LabTemplateDeps;
   readonly #writer: ObjectWriter<LabTemplate, TemplateFound>;
+  /** When each Ready template's VM was last read: once per sync period, so that its exports' progress, which wakes it, costs no ARM read. */
+  readonly #checked: SyncMemo;
 
   constructor(deps: LabTemplateDeps) {
     this.#deps = deps;
+    this.#checked = new SyncMemo(deps.settings.syncPeriodMs);
     this.#writer = new ObjectWriter({
       resource: RESOURCES.LabTemplate,
       finalizer: LAB_TEMPLATE_FINALIZER,
-      computeStatus,
+      // The exports made from the template are read from the cache whatever the pass found, so its status always lists them.
+      computeStatus: (template, outcome, now) => computeStatus(template, outcome, now, deps.exports.byIndex(BY_SOURCE_TEMPLATE, keyOf(template))),
       client: deps.client,
       events: deps.events,
       stalledRecheckMs: deps.settings.stalledRecheckMs,
@@ -69,7 +78,10 @@ export class LabTemplateReconciler {
 
   async reconcile({ namespace, name }: Request, context: ReconcileContext): Promise<Result> {
     const cached = this.#deps.templates.get(name, namespace);
-    if (!cached) return {};
+    if (!cached) {
+      this.#checked.forget(namespace, name);
+      return {};
+    }
     if (isBeingDeleted(cached)) return await this.#writer.finishDeletion(cached, () => this.#delete(cached, context), context);
     // The finalizer goes on before anything exists in Azure, so no VM can outlive its template.
     const template = await this.#writer.ensureFinalizer(cached);
@@ -89,16 +101,33 @@ export class LabTemplateReconciler {
       const message = `LabAccount ${accountName} is not Ready yet`;
       return pending(isConditionTrue(conditionsOf(account), STALLED) ? stalled('LabAccountNotReady', message) : progressing('LabAccountNotReady', message));
     }
+    const unchanged = this.#unchanged(template);
+    if (unchanged) return unchanged;
     const connection = await this.#deps.connector.connect(account, signal);
     const vmRef = { resourceGroup: connection.resourceGroup, name: vmName(template) };
     // A VM already made: report it. One deleted behind our back is made again below.
     if (template.status?.vm?.id) {
       const vm = await connection.port.observeVirtualMachine(vmRef);
-      if (vm) return reportVm(template, vm);
+      if (vm) return this.#remembered(template, reportVm(template, vm));
     }
     const resolution = await this.#resolve(template, account, connection.port, location);
     if (isOutcome(resolution)) return pending(resolution, { imageResolved: conditionOf(resolution) });
     return await this.#provision(template, connection, vmRef, location, resolution, log);
+  }
+
+  /** Ready at this generation, its VM read within the sync period: what status says stands until the read is due. */
+  #unchanged(template: LabTemplate): TemplateOutcome | undefined {
+    const readyNow = findCondition(conditionsOf(template), READY);
+    if (readyNow?.status !== 'True' || readyNow.observedGeneration !== (template.metadata.generation ?? 0)) return undefined;
+    const dueIn = this.#checked.dueIn(template, () => generationOf(template));
+    return dueIn > 0 ? ready(readyNow.reason, readyNow.message, { requeueAfter: dueIn }) : undefined;
+  }
+
+  /** A pass that found the template's VM Ready: the next read is due a sync period from now. */
+  #remembered(template: LabTemplate, outcome: TemplateOutcome): TemplateOutcome {
+    if (outcome.state !== 'ready') return outcome;
+    this.#checked.remember(template, generationOf(template));
+    return { ...outcome, requeueAfter: this.#checked.periodMs };
   }
 
   /** spec.image → the image version, whether the rules let it be used, and whether its replica in `location` is there. */
@@ -149,7 +178,7 @@ export class LabTemplateReconciler {
     const imageAvailable: ConditionValue = { status: 'True', reason: 'ReplicaCompleted', message: `the image is available in ${location}` };
     const existing = await connection.port.observeVirtualMachine(vmRef);
     if (existing) {
-      const report = reportVm(template, existing);
+      const report = this.#remembered(template, reportVm(template, existing));
       return { ...report, found: { ...report.found, image, imageResolved, imageAvailable } };
     }
     const handle = await this.#createVm(template, connection.port, vmRef, location, resolved, log);
@@ -189,7 +218,8 @@ export class LabTemplateReconciler {
 
   /** Deletion: the VM goes first (started, then observed until gone), then the finalizer. */
   async #delete(template: LabTemplate, { log, signal }: ReconcileContext): Promise<TemplateOutcome | Released> {
-    const account = this.#deps.accounts.get(template.spec.labAccountRef.name, template.metadata.namespace);
+    this.#checked.forget(template.metadata.namespace ?? '', template.metadata.name ?? '');
+    const account = this.#deps.accountsForDeletion.get(template.spec.labAccountRef.name, template.metadata.namespace);
     if (!account) {
       // Nothing left to reach Azure through; keeping the template would only block its namespace.
       this.#deps.events.event(template, 'Warning', 'VirtualMachineLeftBehind', `LabAccount ${template.spec.labAccountRef.name} is gone: template VM ${vmName(template)} was not deleted`);
@@ -214,7 +244,7 @@ export class LabTemplateReconciler {
 }
 
 /** The template's own VM as Azure has it: Ready, still provisioning, failed, or a VM of that name someone else made. */
-function reportVm(template: LabTemplate, vm: VirtualMachineObservation): TemplateOutcome {
+export function reportVm(template: LabTemplate, vm: VirtualMachineObservation): TemplateOutcome {
   const vmStatus: VmStatus = { id: vm.id, provisioningState: vm.provisioningState, ...(vm.powerState ? { powerState: vm.powerState } : {}) };
   if (vm.tags[TEMPLATE_UID_TAG] !== template.metadata.uid) {
     return stalled('VirtualMachineNameTaken', `a VM named ${vm.name} exists that this template did not make: delete or rename it`, { vm: null });
@@ -230,14 +260,16 @@ function reportVm(template: LabTemplate, vm: VirtualMachineObservation): Templat
 }
 
 /** Before any image is settled: waiting (Pending) or stalled (Failed). */
-function pending(outcome: TemplateOutcome, found: TemplateFound = {}): TemplateOutcome {
+export function pending(outcome: TemplateOutcome, found: TemplateFound = {}): TemplateOutcome {
   return { ...outcome, found: { ...(outcome.state === 'stalled' ? {} : { phase: 'Pending' }), ...outcome.found, ...found } };
 }
 
 /** What holds the image up, as its condition. */
-function conditionOf(outcome: TemplateOutcome): ConditionValue {
+export function conditionOf(outcome: TemplateOutcome): ConditionValue {
   return { status: 'False', reason: outcome.reason, message: outcome.message };
 }
+
+const generationOf = (template: LabTemplate) => String(template.metadata.generation ?? 0);
 
 function describeImage(template: LabTemplate, image: TemplateImage): string {
   const { marketplace, imageExportRef, galleryImage } = template.spec.image;

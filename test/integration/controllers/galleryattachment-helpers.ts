@@ -55,6 +55,12 @@ export function stalledMessage(obj: WithConditions | undefined, reason: string):
   return obj?.status?.observedGeneration === obj?.metadata?.generation && stalled?.status === 'True' && stalled.reason === reason && stalled.message;
 }
 
+/** The message of Reconciling=True with `reason` and Ready=False for the current generation (a wait the operator retries), or false. */
+export function waitingMessage(obj: WithConditions | undefined, reason: string): string | false {
+  const reconciling = condition(obj, 'Reconciling');
+  return obj?.status?.observedGeneration === obj?.metadata?.generation && condition(obj, 'Ready')?.status === 'False' && reconciling?.status === 'True' && reconciling.reason === reason && reconciling.message;
+}
+
 /** Events about one object, as `kubectl describe` shows them. */
 export async function eventsAbout(op: TestOperator, obj: KubernetesObject): Promise<{ type: string; reason: string; note: string }[]> {
   const list = await op.kubeConfig.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: op.namespace });

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { API_VERSION, RESOURCES, type ImageExport, type LabTemplate } from '../../../src/api/index.ts';
 import type { GalleryPort } from '../../../src/azure/index.ts';
 
+import { judge, kubectlWait } from '../deploy/judges.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
 import { eventually } from '../eventually.ts';
@@ -61,6 +62,9 @@ describe('ImageExport controller', function () {
     expect(condition(e, 'Reconciling')).to.equal(undefined);
     expect(condition(e, 'Stalled')).to.equal(undefined);
     expect(status.observedGeneration).to.equal(e.metadata.generation);
+    const { stdout: table } = await run('kubectl', ['--kubeconfig', controlPlane().kubeconfigPath, 'get', 'imgexp', 'win11-cs101', '-n', ns]);
+    const [header = [], row = []] = table.trim().split('\n').map((line) => line.trim().split(/\s+/));
+    expect(row[header.indexOf('PROGRESS')], table).to.equal('100%');
 
     // The image definition was made with an identifier from the account and image names.
     const image = await port.observeImage(imageRef(ns, 'win11-cs101'));
@@ -150,14 +154,18 @@ describe('ImageExport controller', function () {
     expect(e.status?.regions?.find((r) => r.name === 'westus2')).to.include({ state: 'Completed', attempts: 1 });
   });
 
-  it('settles as PartiallySucceeded when a region keeps failing, keeping the completed regions', async () => {
+  it('settles as PartiallySucceeded when a region keeps failing, keeping the completed regions: Failed to kstatus, Degraded to Argo CD, kubectl wait gives up', async () => {
     await setFaults(op.emulator, { regionFailures: [{ region: 'westus2', times: 100 }] });
     await create('retry-always');
     const e = await untilExport(op.client, ns, 'retry-always', (x) => x.status?.phase === 'PartiallySucceeded', 'PartiallySucceeded');
-    const ready = condition(e, 'Ready');
-    expect(ready).to.include({ status: 'False', reason: 'RegionsFailed' });
-    expect(ready?.message).to.contain('westus2');
-    expect(condition(e, 'Stalled')).to.equal(undefined);
+    const [judged] = await judge([e]);
+    expect(judged!.kstatus.status).to.equal('Failed');
+    expect(judged!.argocd.status).to.equal('Degraded');
+    expect(judged!.argocd.message).to.contain('PartiallySucceeded: Replication of image version 1.0.0 to westus2 failed');
+    expect(await kubectlWait(controlPlane().kubeconfigPath, { kind: 'ImageExport', metadata: { name: 'retry-always', namespace: ns } }, 2)).to.equal('keeps waiting');
+    expect(condition(e, 'Ready')).to.include({ status: 'False', reason: 'PartiallySucceeded' });
+    expect(condition(e, 'Stalled')).to.include({ status: 'True', reason: 'PartiallySucceeded' });
+    expect(condition(e, 'Stalled')?.message).to.contain('to westus2 failed after every retry; usable in eastus, westus');
     expect(condition(e, 'Reconciling')).to.equal(undefined);
     expect(e.status?.regions?.find((r) => r.name === 'westus2')).to.include({ state: 'Failed', attempts: 2 });
     expect(e.status?.regions?.filter((r) => r.state === 'Completed').map((r) => r.name)).to.deep.equal(['eastus', 'westus']);

@@ -8,7 +8,7 @@ import { requestCounts, setFaults } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
-import { condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, reconcileCount, stalledMessage } from './galleryattachment-helpers.ts';
+import { condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, reconcileCount, stalledMessage, waitingMessage } from './galleryattachment-helpers.ts';
 
 const SYNC_PERIOD_MS = 2000;
 
@@ -62,11 +62,12 @@ describe('LabAccount controller', function () {
     expect(condition(fixed, 'Stalled')).to.equal(undefined);
   });
 
-  it('gives CredentialsNotFound for a Secret that does not exist, and recovers when the Secret appears', async function () {
+  it('waits with CredentialsNotFound for a Secret that does not exist yet (a sync may create it alongside; Stalled after a minute), and goes on when it appears', async function () {
     await createAccount(op, 'with-secret', {
       azure: { subscriptionId: simulatedSubscriptionId, resourceGroup: 'labs-rg', credentials: { secretRef: { name: 'labs-sp' } } },
     });
-    const message = await eventually(async () => stalledMessage(await getAccount(op, 'with-secret'), 'CredentialsNotFound'), { what: 'CredentialsNotFound' });
+    const message = await eventually(async () => waitingMessage(await getAccount(op, 'with-secret'), 'CredentialsNotFound'), { what: 'Reconciling CredentialsNotFound' });
+    expect(condition(await getAccount(op, 'with-secret'), 'Stalled')).to.equal(undefined);
     expect(message).to.contain('labs-sp').and.contain('spec.azure.credentials.secretRef');
     expect(message).not.to.match(/AZURE_CLIENT_SECRET=/);
 

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { API_VERSION, GROUP, LAB_TEMPLATE, RESOURCES, VERSION, type ImageExport, type LabAccount, type LabTemplate, type LabTemplateSpec } from '../../../src/api/index.ts';
@@ -9,8 +11,9 @@ import { raw } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
-import { armPort, condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, stalledMessage, uploadImage } from './galleryattachment-helpers.ts';
+import { armPort, condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, stalledMessage, uploadImage, waitingMessage } from './galleryattachment-helpers.ts';
 
+const run = promisify(execFile);
 const TEMPLATES = { group: GROUP, version: VERSION, plural: LAB_TEMPLATE.plural, kind: LAB_TEMPLATE.kind };
 const ACCOUNT = 'cs-dept';
 const GALLERY = 'labgallery';
@@ -117,8 +120,17 @@ describe('LabTemplate controller: the lab workflow', function () {
     expect(condition(ready, 'ImageAvailable')?.status).to.equal('True');
     await eventually(async () => (await eventsAbout(op, cs101)).some((e) => e.type === 'Normal' && e.reason === 'VirtualMachineReady'), { what: 'a Ready Event' });
 
-    // 2. The lab creator saves the customized template VM into the gallery (specialized by default).
+    // 2. The lab creator saves the customized template VM into the gallery (specialized by default),
+    // and the template shows the export in progress where a lab creator looks: kubectl get.
     await createExport(op, 'cs101-v1', { labTemplateRef: { name: 'cs101' } }, 'win11-cs101');
+    const exporting = await eventually(async () => {
+      const { stdout } = await run('kubectl', ['--kubeconfig', controlPlane().kubeconfigPath, 'get', 'labtemplate', 'cs101', '-n', op.namespace]);
+      const [header = [], row = []] = stdout.trim().split('\n').map((line) => line.trim().split(/\s{2,}/));
+      const cell = row[header.indexOf('EXPORTING')];
+      return /^cs101-v1 \d+%$/.test(cell ?? '') && cell;
+    }, { what: 'EXPORTING cs101-v1 with its progress in kubectl get labtemplate', timeoutMs: 60_000, intervalMs: 250 });
+    expect((await getTemplate(op, 'cs101'))?.status?.exports?.[0]).to.deep.include({ name: 'cs101-v1' }).and.have.property('progress').that.is.a('number');
+    console.log(`      kubectl get labtemplate cs101: EXPORTING ${exporting}`);
     // 3. A template in the other region of the geography from that export waits for the replica there.
     await createTemplate(op, 'cs101-north', { location: 'northeurope', image: { imageExportRef: { name: 'cs101-v1' } } });
     const waiting = await untilTemplate(op, 'cs101-north', (t) => condition(t, 'ImageAvailable')?.reason === 'ReplicationInProgress', 'waiting for replication');
@@ -132,6 +144,7 @@ describe('LabTemplate controller: the lab workflow', function () {
       return isReady(e) && e;
     }, { what: 'the export Ready', timeoutMs: 120_000 });
     expect(exported.spec.image.osState).to.equal('Specialized');
+    await untilTemplate(op, 'cs101', (t) => t.status?.exports === undefined && t.status?.exporting === undefined, 'no export in progress once it is done');
     expect(exported.status?.regions?.map((r) => [r.name, r.state])).to.have.deep.members([
       ['northeurope', 'Completed'],
       ['westeurope', 'Completed'],
@@ -220,9 +233,10 @@ describe('LabTemplate controller: rules', function () {
     expect(await untilStalled(op, 'no-admin', 'CredentialsRequired')).to.contain('spec.vm.adminUsername');
   });
 
-  it('Stalls on a missing password Secret, goes on once it exists, and never lets the password out', async function () {
+  it('waits for a password Secret that does not exist yet (Stalled only after a minute), goes on once it exists, and never lets the password out', async function () {
     const t = await createTemplate(op, 'late-secret', { image: { marketplace: WINDOWS_11 }, vm: { adminUsername: 'labadmin', adminPasswordSecretRef: { name: 'late-admin', key: 'password' } } });
-    expect(await untilStalled(op, 'late-secret', 'AdminPasswordSecretNotFound')).to.contain('late-admin');
+    const waiting = await eventually(async () => waitingMessage(await getTemplate(op, 'late-secret'), 'AdminPasswordSecretNotFound'), { what: 'late-secret Reconciling AdminPasswordSecretNotFound' });
+    expect(waiting).to.contain('late-admin').and.contain('Stalled after that');
     await createSecret(op, 'late-admin', PASSWORD);
     const ready = await untilReady(op, 'late-secret');
     expect(JSON.stringify(ready)).not.to.contain(PASSWORD);

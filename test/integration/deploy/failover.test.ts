@@ -7,13 +7,13 @@
 // un-Ready.
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { RESOURCES } from '../../../src/api/index.ts';
 import { createArmClient, staticTokenCredential } from '../../../src/azure/index.ts';
-import { applyExamples, readExamples, seedExternalVms } from '../../../src/cli/examples.ts';
+import { advancedEmulatorConfigFile, applyExamples, readExamples } from '../../../src/cli/examples.ts';
 import { simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
 import { freeLoopbackPort } from '../../../src/net/ports.ts';
 import { ObjectClient, READY, findCondition, type Condition } from '../../../src/runtime/index.ts';
@@ -101,10 +101,16 @@ describe('deploy: killing the operator loses no simulated state (the chart\'s po
     for (const folder of folders) await rm(folder, { recursive: true, force: true });
   });
 
-  /** The chart rendered into a fresh namespace it watches, its ServiceAccount and RBAC created, and a folder for the pods' volumes. */
+  /**
+   * The chart rendered into a fresh namespace it watches, with the emulator config examples/advanced/
+   * needs (its VM made outside any lab, as a seed), its ServiceAccount and RBAC created, and a
+   * folder for the pods' volumes.
+   */
   async function install(...sets: string[]) {
     const namespace = await createTestNamespace(controlPlane().kubeConfig, 'failover');
-    const objects = await renderChart(helmBinary, helmHome, namespace, [`watchNamespaces={${namespace}}`, 'emulator.replicationSeconds=1', ...sets]);
+    const objects = await renderChart(helmBinary, helmHome, namespace, [`watchNamespaces={${namespace}}`, 'emulator.replicationSeconds=1', ...sets], {
+      setFiles: { 'emulator.config': advancedEmulatorConfigFile },
+    });
     const identity = await createOperatorIdentity(controlPlane().kubeConfig, namespace, objects);
     identities.push(identity);
     const volumes = await mkdtemp(join(tmpdir(), 'labimages-volumes-'));
@@ -114,7 +120,14 @@ describe('deploy: killing the operator loses no simulated state (the chart\'s po
       if (!deployment) throw new Error(`the chart rendered no ${component} Deployment`);
       return deployment.spec.template.spec.containers[0]!;
     };
-    return { namespace, objects, identity, volumes, container };
+    /** The emulator config Secret, as the kubelet mounts it: its folder in the container, and the local folder standing for it. */
+    const configMount = async (of: Container, flag: string): Promise<Record<string, string>> => {
+      const secret = objects.find((obj) => obj.kind === 'Secret' && obj.metadata?.name?.endsWith('-emulator-config')) as KubernetesObject & { stringData: Record<string, string> };
+      const folder = await mkdtemp(join(volumes, 'emulator-config-'));
+      for (const [file, text] of Object.entries(secret.stringData)) await writeFile(join(folder, file), text);
+      return { [dirname(flagValue(of.args, flag)!)]: folder };
+    };
+    return { namespace, objects, identity, volumes, container, configMount };
   }
 
   /** An operator replica: its own metrics and probe ports, the ServiceAccount's kubeconfig instead of the pod's token. */
@@ -129,9 +142,8 @@ describe('deploy: killing the operator loses no simulated state (the chart\'s po
     return { pod, metrics: `http://127.0.0.1:${metricsPort}/metrics` };
   }
 
-  async function examplesReady(namespace: string, emulator: Emulator): Promise<void> {
-    const examples = await readExamples();
-    await seedExternalVms(emulator, examples);
+  async function examplesReady(namespace: string): Promise<void> {
+    const examples = await readExamples({ advanced: true });
     await applyExamples(controlPlane().restConfig, examples, { namespace });
     await eventually(
       async () => {
@@ -160,20 +172,21 @@ describe('deploy: killing the operator loses no simulated state (the chart\'s po
   }
 
   it('the default (one replica, embedded emulator, state on the claim): the replacement of a killed pod finds every gallery, image version and VM', async () => {
-    const { namespace, identity, volumes, container } = await install();
+    const { namespace, identity, volumes, container, configMount } = await install();
     const operator = container('operator');
     const stateDir = flagValue(operator.args, 'emulator-state')!.replace(/\/[^/]+$/, '');
     // The claim outlives the pod: the same folder for the replacement.
     const claim = join(volumes, 'emulator-state');
     await mkdir(claim);
+    const config = await configMount(operator, 'emulator-config');
     const start = async () => {
-      const replica = await startOperator(operator, identity, { mounts: { [stateDir]: claim, '/tmp': await mkdtemp(join(volumes, 'tmp-')) } });
+      const replica = await startOperator(operator, identity, { mounts: { [stateDir]: claim, '/tmp': await mkdtemp(join(volumes, 'tmp-')), ...config } });
       const url = (await replica.pod.waitFor(/"url":"(https:\/\/127\.0\.0\.1:\d+)".*embedded ARM emulator started/, 60_000))[1]!;
       return { ...replica, emulator: { url, caPem: await readFile(join(claim, 'emulator-ca.pem'), 'utf8') } };
     };
 
     const first = await start();
-    await examplesReady(namespace, first.emulator);
+    await examplesReady(namespace);
     const resourceGroups = [`labimages-${namespace}`, 'research-rg'];
     const before = { arm: await armSnapshot(first.emulator, resourceGroups), ready: await readySnapshot(namespace) };
     // Three template VMs and the external one the export was made from.
@@ -190,17 +203,17 @@ describe('deploy: killing the operator loses no simulated state (the chart\'s po
 
   it('emulator.mode=standalone with two replicas: killing the leader loses nothing, the standby reaches the same emulator', async () => {
     // The standalone emulator requires the chart's admin token; examples/' credential is its demo principal's.
-    const { namespace, objects, identity, volumes, container } = await install('emulator.mode=standalone', 'replicaCount=2', 'emulator.standalone.demoPrincipal=true');
+    const { namespace, objects, identity, volumes, container, configMount } = await install('emulator.mode=standalone', 'replicaCount=2', 'emulator.standalone.demoPrincipal=true');
 
     // The emulator pod: the chart's Secret mounted next to the state file on the claim.
     const emulatorContainer = container('emulator');
     const claim = join(volumes, 'emulator-state');
     await mkdir(claim);
-    const secret = objects.find((obj) => obj.kind === 'Secret') as KubernetesObject & { data: Record<string, string> };
+    const secret = objects.find((obj) => obj.kind === 'Secret' && obj.metadata?.name?.endsWith('-emulator-tls')) as KubernetesObject & { data: Record<string, string> };
     for (const [file, value] of Object.entries(secret.data)) await writeFile(join(claim, file), Buffer.from(value, 'base64'));
     const emulatorPort = await freeLoopbackPort();
     const emulatorPod = startLocalPod(emulatorContainer, {
-      mounts: { [flagValue(emulatorContainer.args, 'state')!.replace(/\/[^/]+$/, '')]: claim, '/tmp': await mkdtemp(join(volumes, 'tmp-')) },
+      mounts: { [flagValue(emulatorContainer.args, 'state')!.replace(/\/[^/]+$/, '')]: claim, '/tmp': await mkdtemp(join(volumes, 'tmp-')), ...(await configMount(emulatorContainer, 'config')) },
       // Loopback only in tests; the Service's port is the pod's.
       flags: { host: '127.0.0.1', port: String(emulatorPort) },
     });
@@ -222,7 +235,7 @@ describe('deploy: killing the operator loses no simulated state (the chart\'s po
       await copyFile(join(claim, 'emulator-token'), join(caDir, 'token'));
       replicas.push(await startOperator(operator, identity, { mounts: { [caMount]: caDir, '/tmp': await mkdtemp(join(volumes, 'tmp-')) }, flags: { emulator: emulator.url } }));
     }
-    await examplesReady(namespace, emulator);
+    await examplesReady(namespace);
     const resourceGroups = [`labimages-${namespace}`, 'research-rg'];
     const before = { arm: await armSnapshot(emulator, resourceGroups), ready: await readySnapshot(namespace) };
 

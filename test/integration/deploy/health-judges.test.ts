@@ -1,126 +1,136 @@
-// The judges GitOps tools apply, run as the real programs on hand-made objects: kstatus built from
-// sigs.k8s.io/cli-utils, and deploy/argocd/health.lua run as Argo CD runs it. docs/health.md is the
-// table they are held to; the kustomize Component that installs the script in argocd-cm too.
+// The judges GitOps tools apply, run as the real programs on every status the operator can write:
+// kstatus built from sigs.k8s.io/cli-utils, deploy/argocd/health.lua run as Argo CD runs it, and
+// `kubectl wait` against the real API server, each held to docs/health.md's table of every phase of
+// every kind. The statuses come from the controllers' own computeStatus (operator-statuses.ts); a
+// new phase, condition or state without its row in the table fails here. The kustomize Component
+// that installs the script in argocd-cm is tested too.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { load } from 'js-yaml';
-import { API_VERSION, IMAGE_EXPORT, RESOURCES, type ImageExport } from '../../../src/api/index.ts';
+import { RESOURCES } from '../../../src/api/index.ts';
+import { STALLED_REASONS } from '../../../src/controllers/common/stalled.ts';
 import { ObjectClient } from '../../../src/runtime/index.ts';
 import { controlPlane, createTestNamespace, repoRoot } from '../harness.ts';
+import { readHealthTable, rowsFor, type HealthRow } from './health-table.ts';
 import { argoHealthScript, judge, judgeBinaries, kubectlWait } from './judges.ts';
+import { KINDS, PHASES, everyWrittenObject, type Kind, type WrittenObject } from './operator-statuses.ts';
 import { runWithInput } from './with-input.ts';
 
-const KINDS = ['LabAccount', 'GalleryAttachment', 'ImageExport', 'LabTemplate'];
-
-function condition(type: string, status: string, reason: string, message = '') {
-  return { type, status, reason, message, lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 2 };
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
 }
 
-function exportWith(status: object, metadata: object = {}) {
-  return { apiVersion: 'labimages.io/v1alpha1', kind: 'ImageExport', metadata: { name: 'cs101-v1', namespace: 'labs', generation: 2, ...metadata }, spec: {}, status };
-}
+const conditionsOf = (w: WrittenObject) => (w.object.status?.conditions ?? []) as Condition[];
 
-describe('health judges: kstatus (cli-utils) and deploy/argocd/health.lua (as Argo CD runs it)', function () {
-  this.timeout(10 * 60_000); // the first run builds both with Go
+/** A change of each kind's spec that the schema accepts, to move its generation on. */
+const SPEC_CHANGE: Record<Kind, object> = {
+  LabAccount: { replication: { replicaCount: 2 } },
+  GalleryAttachment: { deletionPolicy: 'Delete' },
+  ImageExport: { excludeFromLatest: true },
+  LabTemplate: { title: 'changed' },
+};
+
+/** Holds an object being deleted in the API server until the test lets it go. */
+const HOLD = 'labimages.io/test-hold';
+
+describe('health judges: every status the operator writes, judged by kstatus (cli-utils), deploy/argocd/health.lua (as Argo CD runs it) and kubectl wait, as docs/health.md says', function () {
+  this.timeout(10 * 60_000); // the first run builds both judges with Go
+
+  let rows: HealthRow[];
+  let written: WrittenObject[];
+  /** The one row each written object falls in (the first test fails for those with none or several). */
+  const rowOf = new Map<WrittenObject, HealthRow>();
 
   before(async () => {
     await judgeBinaries();
+    rows = await readHealthTable();
+    written = everyWrittenObject();
+    for (const w of written) {
+      const matches = rowsFor(rows, w);
+      if (matches.length === 1) rowOf.set(w, matches[0]!);
+    }
   });
 
-  it('an object the operator has not seen (observedGeneration -1, the schema default) is in progress, not healthy', async () => {
-    const [fresh] = await judge([exportWith({ observedGeneration: -1 })]);
-    expect(fresh!.kstatus.status).to.equal('InProgress');
-    expect(fresh!.argocd).to.deep.equal({ status: 'Progressing', message: 'Waiting for the operator to observe generation 2' });
+  it('every status the operator can write falls in exactly one row of the table, and every row holds one', () => {
+    const strays: string[] = [];
+    for (const w of written) {
+      const matches = rowsFor(rows, w);
+      if (matches.length !== 1) strays.push(`${w.kind} (${w.how}): phase ${w.object.status?.phase ?? '-'}, ${conditionsOf(w).map((c) => `${c.type}=${c.status}`).join(' ')}: ${matches.length} rows${matches.map((r) => `\n    ${r.text}`).join('')}`);
+    }
+    expect(strays.slice(0, 10), `${strays.length} statuses without exactly one row in docs/health.md`).to.deep.equal([]);
+    const empty = rows.filter((row) => ![...rowOf.values()].includes(row)).map((row) => row.text);
+    expect(empty, 'rows no status falls in').to.deep.equal([]);
+    console.log(`      ${written.length} objects in ${rows.length} rows`);
   });
 
-  it('a status that describes an older generation is in progress, even if it said Ready', async () => {
-    const [stale] = await judge([exportWith({ observedGeneration: 1, conditions: [condition('Ready', 'True', 'Succeeded')] })]);
-    expect([stale!.kstatus.status, stale!.argocd.status]).to.deep.equal(['InProgress', 'Progressing']);
+  it('every phase each kind declares is written, and every Stalled reason is', () => {
+    for (const kind of KINDS) {
+      const phases = new Set(written.filter((w) => w.kind === kind).map((w) => w.object.status?.phase).filter((p) => p !== undefined));
+      expect([...phases].sort(), kind).to.deep.equal([...PHASES[kind]].sort());
+    }
+    const reasons = new Set(written.flatMap((w) => conditionsOf(w).filter((c) => c.type === 'Stalled').map((c) => c.reason)));
+    expect(Object.keys(STALLED_REASONS).filter((reason) => !reasons.has(reason))).to.deep.equal([]);
   });
 
-  it('Ready=True for the current generation is Current and Healthy', async () => {
-    const [ready] = await judge([exportWith({ observedGeneration: 2, conditions: [condition('Ready', 'True', 'Succeeded', 'replicated to 2/2 regions')] })]);
-    expect(ready!.kstatus.status).to.equal('Current');
-    expect(ready!.argocd).to.deep.equal({ status: 'Healthy', message: 'Succeeded: replicated to 2/2 regions' });
+  it('kstatus and the Argo CD health check give every status the verdicts of its row, with the message that says what to fix', async () => {
+    const placed = [...rowOf.keys()];
+    const judged = await judge(placed.map((w) => w.object));
+    const wrong: string[] = [];
+    placed.forEach((w, i) => {
+      const row = rowOf.get(w)!;
+      const { kstatus, argocd } = judged[i]!;
+      if (kstatus.status !== row.kstatus || argocd.status !== row.argocd) {
+        wrong.push(`${w.kind} (${w.how}): kstatus ${kstatus.status}, Argo CD ${argocd.status}; the row says ${row.kstatus}, ${row.argocd}: ${row.text}`);
+      }
+      const stalled = conditionsOf(w).find((c) => c.type === 'Stalled' && c.status === 'True');
+      if (stalled && row.kstatus === 'Failed') {
+        if (kstatus.message !== stalled.message) wrong.push(`${w.kind} (${w.how}): kstatus says "${kstatus.message}", not the Stalled message`);
+        if (argocd.message !== `${stalled.reason}: ${stalled.message}`) wrong.push(`${w.kind} (${w.how}): Argo CD says "${argocd.message}", not the Stalled reason and message`);
+      }
+    });
+    expect(wrong.slice(0, 10), `${wrong.length} verdicts differ from docs/health.md`).to.deep.equal([]);
   });
 
-  it('Stalled=True is Failed and Degraded, with the message that says what to fix', async () => {
-    const [stalled] = await judge([
-      exportWith({
-        observedGeneration: 2,
-        conditions: [condition('Ready', 'False', 'SourceMissing', 'create VM vm1'), condition('Stalled', 'True', 'SourceMissing', 'create VM vm1')],
-      }),
-    ]);
-    expect(stalled!.kstatus).to.deep.equal({ status: 'Failed', message: 'create VM vm1' });
-    expect(stalled!.argocd).to.deep.equal({ status: 'Degraded', message: 'SourceMissing: create VM vm1' });
-  });
-
-  it('Reconciling=True is InProgress and Progressing, with or without Ready=False (a retried failure)', async () => {
-    const [working, retrying] = await judge([
-      exportWith({
-        observedGeneration: 2,
-        conditions: [condition('Ready', 'Unknown', 'Replicating', '1/2 regions'), condition('Reconciling', 'True', 'Replicating', 'northeurope 40%')],
-      }),
-      exportWith({
-        observedGeneration: 2,
-        conditions: [condition('Ready', 'False', 'InternalServerError', 'ARM answered 500; retrying'), condition('Reconciling', 'True', 'InternalServerError', 'ARM answered 500; retrying')],
-      }),
-    ]);
-    expect(working!.kstatus).to.deep.equal({ status: 'InProgress', message: 'northeurope 40%' });
-    expect(working!.argocd).to.deep.equal({ status: 'Progressing', message: 'Replicating: northeurope 40%' });
-    expect([retrying!.kstatus.status, retrying!.argocd.status]).to.deep.equal(['InProgress', 'Progressing']);
-  });
-
-  it('an object being deleted is Terminating, and Progressing with what still blocks it', async () => {
-    const deleting = { deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['labimages.io/image-export'] };
-    const [blocked, going] = await judge([
-      exportWith(
-        { observedGeneration: 2, conditions: [condition('DeletionBlocked', 'True', 'InUse', 'Used by LabTemplate cs101'), condition('Reconciling', 'True', 'InUse', 'Used by LabTemplate cs101')] },
-        deleting,
-      ),
-      exportWith({ observedGeneration: 2, conditions: [condition('Reconciling', 'True', 'Deleting', 'Deleting image version 1.0.0')] }, deleting),
-    ]);
-    expect(blocked!.kstatus.status).to.equal('Terminating');
-    expect(blocked!.argocd).to.deep.equal({ status: 'Progressing', message: 'InUse: Used by LabTemplate cs101' });
-    expect(going!.argocd).to.deep.equal({ status: 'Progressing', message: 'Deleting: Deleting image version 1.0.0' });
-  });
-
-  it('Ready=False with neither Reconciling nor Stalled (today\'s PartiallySucceeded) reads as in progress to both: only Stalled makes it a failure', async () => {
-    const [partial] = await judge([exportWith({ observedGeneration: 2, conditions: [condition('Ready', 'False', 'RegionsFailed', 'westeurope failed')] })]);
-    expect([partial!.kstatus.status, partial!.argocd.status]).to.deep.equal(['InProgress', 'Progressing']);
-  });
-
-  it('kubectl wait --for=condition=Ready returns only for Ready=True of the current generation (real API server)', async () => {
+  it('kubectl wait --for=condition=Ready does what each row says, on an object of the row stored in the real API server', async () => {
     const plane = controlPlane();
     await plane.installCrds();
     const namespace = await createTestNamespace(plane.kubeConfig, 'judges');
     const client = new ObjectClient(plane.restConfig);
-    // Created objects have generation 1; each gets the status of one row of docs/health.md.
-    const rows: Record<string, object> = {
-      ready: { observedGeneration: 1, conditions: [{ ...condition('Ready', 'True', 'Succeeded'), observedGeneration: 1 }] },
-      stalled: { observedGeneration: 1, conditions: [{ ...condition('Ready', 'False', 'SourceMissing'), observedGeneration: 1 }, { ...condition('Stalled', 'True', 'SourceMissing'), observedGeneration: 1 }] },
-      working: { observedGeneration: 1, conditions: [{ ...condition('Ready', 'Unknown', 'Replicating'), observedGeneration: 1 }, { ...condition('Reconciling', 'True', 'Replicating'), observedGeneration: 1 }] },
-      unseen: {},
-      // Ready=True, but for generation 1 of an object now at generation 2.
-      stale: { observedGeneration: 1, conditions: [{ ...condition('Ready', 'True', 'Succeeded'), observedGeneration: 1 }] },
-    };
-    const verdicts: Record<string, string> = {};
-    for (const [name, status] of Object.entries(rows)) {
-      await client.create<ImageExport>(RESOURCES[IMAGE_EXPORT.kind], {
-        apiVersion: API_VERSION,
-        kind: 'ImageExport',
-        metadata: { name, namespace },
-        spec: { labAccountRef: { name: 'cs-dept' }, source: { labTemplateRef: { name: 'cs101-template' } }, image: { name: 'ubuntu-cs101', osType: 'Linux' } },
-      });
-      if (Object.keys(status).length > 0) await client.mergePatchStatus(RESOURCES[IMAGE_EXPORT.kind], namespace, name, { status });
-      if (name === 'stale') await client.mergePatch(RESOURCES[IMAGE_EXPORT.kind], namespace, name, { spec: { excludeFromLatest: true } });
-      verdicts[name] = await kubectlWait(plane.kubeconfigPath, { kind: 'ImageExport', metadata: { name, namespace } });
+    const held: { kind: Kind; name: string }[] = [];
+    const verdicts: string[] = [];
+    const expected: string[] = [];
+    try {
+      for (const [i, row] of rows.entries()) {
+        const sample = written.find((w) => rowOf.get(w) === row);
+        if (!sample) continue; // the first test names the row
+        const name = `row-${i}`;
+        const resource = RESOURCES[sample.kind];
+        const { object } = sample;
+        const deleting = Boolean(object.metadata.deletionTimestamp);
+        const created = await client.create<KubernetesObject & { spec: object }>(resource, { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace, ...(deleting ? { finalizers: [HOLD] } : {}) }, spec: object.spec });
+        if (deleting) held.push({ kind: sample.kind, name });
+        // The API server gives a new object generation 1: the status describes that one, or an older one.
+        const generation = created.metadata?.generation ?? 1;
+        const seen = (observed: number | undefined) => (observed === object.metadata.generation ? generation : Math.min(observed ?? -1, generation - 1));
+        const status = { ...object.status, observedGeneration: seen(object.status?.observedGeneration), conditions: conditionsOf(sample).map((c) => ({ ...c, observedGeneration: generation })) };
+        await client.mergePatchStatus(resource, namespace, name, { status });
+        if (row.notSeen) await client.mergePatch(resource, namespace, name, { spec: SPEC_CHANGE[sample.kind] });
+        if (deleting) await client.delete(resource, namespace, name);
+        verdicts.push(`${await kubectlWait(plane.kubeconfigPath, { kind: sample.kind, metadata: { name, namespace } })}: ${row.text}`);
+        expected.push(`${row.kubectlWait}: ${row.text}`);
+      }
+    } finally {
+      for (const { kind, name } of held) await client.mergePatch(RESOURCES[kind], namespace, name, { metadata: { finalizers: null } });
     }
-    expect(verdicts).to.deep.equal({ ready: 'returns', stalled: 'keeps waiting', working: 'keeps waiting', unseen: 'keeps waiting', stale: 'keeps waiting' });
+    expect(verdicts).to.deep.equal(expected);
   });
 
   it('the Lua runner is as strict as Argo CD: no string library for a script from argocd-cm', async () => {
@@ -129,7 +139,7 @@ describe('health judges: kstatus (cli-utils) and deploy/argocd/health.lua (as Ar
     try {
       const script = join(dir, 'health.lua');
       await writeFile(script, 'return {status = string.format("%s", "Healthy")}\n');
-      const error = await runWithInput(argocdLua, [script], JSON.stringify(exportWith({}))).then(
+      const error = await runWithInput(argocdLua, [script], JSON.stringify(everyWrittenObject()[0]!.object)).then(
         () => undefined,
         (err: Error) => err,
       );

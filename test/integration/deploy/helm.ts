@@ -42,17 +42,21 @@ export async function helm(binary: string, args: string[], home: string): Promis
   return stdout;
 }
 
-/** `helm template` of the chart as release `labimages` in `namespace`, with `--set` for each of `sets`, as plain objects. */
+/**
+ * `helm template` of the chart as release `labimages` in `namespace`, with `--set` for each of
+ * `sets` and `--set-file` for each of `setFiles` (value name to file), as plain objects.
+ */
 export async function renderChart(
   binary: string,
   home: string,
   namespace: string,
   sets: readonly string[] = [],
-  options: { kubeVersion?: string; includeCrds?: boolean } = {},
+  options: { kubeVersion?: string; includeCrds?: boolean; setFiles?: Record<string, string> } = {},
 ): Promise<KubernetesObject[]> {
   const args = ['template', 'labimages', chartDir, '--namespace', namespace];
   if (options.kubeVersion) args.push('--kube-version', options.kubeVersion);
   if (options.includeCrds) args.push('--include-crds');
   for (const set of sets) args.push('--set', set);
+  for (const [name, file] of Object.entries(options.setFiles ?? {})) args.push('--set-file', `${name}=${file}`);
   return (loadAll(await helm(binary, args, home)) as (KubernetesObject | null)[]).filter((obj): obj is KubernetesObject => obj !== null);
 }

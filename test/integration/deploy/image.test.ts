@@ -11,10 +11,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { CoordinationV1Api, CoreV1Api, KubernetesObjectApi, VersionApi, type KubernetesObject, type V1Deployment, type V1Secret, type V1Service } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, KubernetesObjectApi, VersionApi, type KubernetesObject, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { RESOURCES } from '../../../src/api/index.ts';
-import { applyExamples, readExamples, seedExternalVms } from '../../../src/cli/examples.ts';
+import { advancedEmulatorConfigFile, applyExamples, readExamples } from '../../../src/cli/examples.ts';
 import { freeLoopbackPort } from '../../../src/net/ports.ts';
 import { ObjectClient } from '../../../src/runtime/index.ts';
 import { buildImage, formatMegabytes, type ImageBuild } from '../../../hack/image/build.ts';
@@ -31,11 +31,21 @@ const LEASE_NAME = 'lab-image-operator.labimages.io';
 type Ready = KubernetesObject & { status?: { conditions?: { type: string; status: string }[] } };
 
 /** `helm template` of the chart: what `helm install` would create, as plain objects. */
-async function renderChart(release: string, namespace: string, sets: string[]): Promise<KubernetesObject[]> {
+async function renderChart(release: string, namespace: string, sets: string[], setFiles: Record<string, string>): Promise<KubernetesObject[]> {
   const home = await mkdtemp(join(tmpdir(), 'labimages-helm-'));
   try {
     const kubeVersion = (await controlPlane().kubeConfig.makeApiClient(VersionApi).getCode()).gitVersion;
-    const args = ['template', release, join(repoRoot, 'helm', 'lab-image-operator'), '--namespace', namespace, '--kube-version', kubeVersion, ...sets.flatMap((set) => ['--set', set])];
+    const args = [
+      'template',
+      release,
+      join(repoRoot, 'helm', 'lab-image-operator'),
+      '--namespace',
+      namespace,
+      '--kube-version',
+      kubeVersion,
+      ...sets.flatMap((set) => ['--set', set]),
+      ...Object.entries(setFiles).flatMap(([name, file]) => ['--set-file', `${name}=${file}`]),
+    ];
     return (loadAll(await helm(await findOrBuildHelm(), args, home)) as (KubernetesObject | null)[]).filter((obj): obj is KubernetesObject => obj !== null);
   } finally {
     await rm(home, { recursive: true, force: true });
@@ -62,14 +72,6 @@ function serviceHosts(objects: readonly KubernetesObject[], namespace: string): 
     for (const host of [`${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`]) hosts[host] = '127.0.0.1';
   }
   return hosts;
-}
-
-/** The emulator's CA certificate and admin token, from the Secret the chart made for them. */
-function emulatorSecrets(objects: readonly KubernetesObject[]): { caPem: string; token: string } {
-  const secret = objects.find((obj): obj is V1Secret => obj.kind === 'Secret' && (obj as V1Secret).data?.['emulator-ca.pem'] !== undefined);
-  if (!secret) throw new Error('the chart rendered no Secret with the emulator CA');
-  const value = (key: string) => Buffer.from(secret.data![key]!, 'base64').toString('utf8');
-  return { caPem: value('emulator-ca.pem'), token: value('emulator-token') };
 }
 
 describe('the container image, run as the Helm chart runs it (real API server, standalone emulator)', function () {
@@ -99,18 +101,24 @@ describe('the container image, run as the Helm chart runs it (real API server, s
     releaseNamespace = await createTestNamespace(plane.kubeConfig, 'image');
     labsNamespace = await createTestNamespace(plane.kubeConfig, 'image-labs');
     dir = await mkdtemp(join(tmpdir(), 'labimages-image-'));
-    // Values a user may set: the standalone emulator, fast replication, ports free on this shared
-    // host, and the examples' namespace only, so other suites' leftovers are not reconciled.
-    rendered = await renderChart(releaseNamespace, releaseNamespace, [
-      'emulator.mode=standalone',
-      `emulator.standalone.port=${await freeLoopbackPort()}`,
-      'emulator.replicationSeconds=2',
-      `metrics.port=${await freeLoopbackPort()}`,
-      `healthProbePort=${await freeLoopbackPort()}`,
-      `watchNamespaces={${labsNamespace}}`,
-      // The standalone emulator requires the chart's admin token; examples/' credential is its demo principal's.
-      'emulator.standalone.demoPrincipal=true',
-    ]);
+    // Values a user may set: the standalone emulator with the config examples/advanced/ needs (its
+    // VM made outside any lab, as a seed), fast replication, ports free on this shared host, and
+    // the examples' namespace only, so other suites' leftovers are not reconciled.
+    rendered = await renderChart(
+      releaseNamespace,
+      releaseNamespace,
+      [
+        'emulator.mode=standalone',
+        `emulator.standalone.port=${await freeLoopbackPort()}`,
+        'emulator.replicationSeconds=2',
+        `metrics.port=${await freeLoopbackPort()}`,
+        `healthProbePort=${await freeLoopbackPort()}`,
+        `watchNamespaces={${labsNamespace}}`,
+        // The standalone emulator requires the chart's admin token; examples/' credential is its demo principal's.
+        'emulator.standalone.demoPrincipal=true',
+      ],
+      { 'emulator.config': advancedEmulatorConfigFile },
+    );
 
     const admin = plane.kubeConfig;
     const rbac = operatorRbac(rendered);
@@ -131,10 +139,7 @@ describe('the container image, run as the Helm chart runs it (real API server, s
     const emulatorPod = deployment(rendered, 'emulator').spec!.template;
     emulator = await startPodContainer({ ...pod, template: emulatorPod, container: 'emulator', podName: 'emulator-0', dir: join(dir, 'emulator') });
     await emulator.untilReady(60_000);
-    const examples = await readExamples();
-    // The examples' VM made outside any lab exists only if someone makes it: as `labimage dev` does.
-    const emulatorPort = emulatorPod.spec!.containers.find((c) => c.name === 'emulator')!.ports![0]!.containerPort;
-    await seedExternalVms({ url: `https://127.0.0.1:${emulatorPort}`, ...emulatorSecrets(rendered) }, examples);
+    const examples = await readExamples({ advanced: true });
 
     operator = await startPodContainer({ ...pod, template: operatorPod, container: 'operator', podName: 'operator-0', dir: join(dir, 'operator') });
     const operatorReadySeconds = await operator.untilReady(120_000);

@@ -1,14 +1,17 @@
 // The default install keeps its promises: deploy/ (kustomize) and the Helm chart put the ARM
 // emulator's state on a PersistentVolumeClaim with exactly one writer, and every operator replica
 // reaches the same emulator. Read from the rendered objects; NOTES say the same.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { expect } from 'chai';
+import { load } from 'js-yaml';
+import { advancedEmulatorConfigFile } from '../../../src/cli/examples.ts';
 import { controlPlane } from '../harness.ts';
 import { chartDir, findOrBuildHelm, helm, renderChart } from './helm.ts';
 import { renderKustomize } from './rbac.ts';
-import { emulatorTopology } from './topology.ts';
+import { deploymentsOf, emulatorTopology, flagValue } from './topology.ts';
 
 describe('deploy: where the emulator and its state live (kustomize and helm, rendered)', function () {
   this.timeout(20 * 60_000); // the first run builds helm from its Go module
@@ -66,6 +69,24 @@ describe('deploy: where the emulator and its state live (kustomize and helm, ren
     const objects = await render('emulator.persistence.enabled=false');
     expect(emulatorTopology(objects).operator.state).to.equal('emptyDir');
     expect(objects.filter((obj) => obj.kind === 'PersistentVolumeClaim' || obj.kind === 'PodDisruptionBudget')).to.deep.equal([]);
+  });
+
+  it('emulator.config reaches whichever emulator runs, from a Secret: --emulator-config when embedded, --config when standalone', async () => {
+    const file = advancedEmulatorConfigFile;
+    for (const [mode, component, flag] of [['embedded', 'operator', 'emulator-config'], ['standalone', 'emulator', 'config']] as const) {
+      const objects = await renderChart(helmBinary, helmHome, 'ops', [`emulator.mode=${mode}`], { setFiles: { 'emulator.config': file } });
+      const deployment = deploymentsOf(objects).find((d) => d.metadata?.labels?.['app.kubernetes.io/component'] === component)!;
+      const container = deployment.spec.template.spec.containers[0]!;
+      const path = flagValue(container.args, flag) ?? '';
+      const mount = container.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));
+      const volume = deployment.spec.template.spec.volumes?.find((v) => v.name === mount?.name);
+      const secret = objects.find((obj) => obj.kind === 'Secret' && obj.metadata?.name === volume?.secret?.secretName) as (KubernetesObject & { stringData: Record<string, string> }) | undefined;
+      expect(load(secret?.stringData[path.slice((mount?.mountPath.length ?? 0) + 1)] ?? ''), mode).to.deep.equal(load(await readFile(file, 'utf8')));
+    }
+    // Without it, no Secret and no flag: the emulator's default.
+    const plain = await render();
+    expect(flagValue(deploymentsOf(plain)[0]!.spec.template.spec.containers[0]!.args, 'emulator-config')).to.equal(undefined);
+    expect(plain.filter((obj) => obj.metadata?.name?.endsWith('-emulator-config'))).to.deep.equal([]);
   });
 
   it('NOTES say what actually happens', async () => {

@@ -131,4 +131,20 @@ describe('ARM emulator killed and restarted from its state file', function () {
     const groups = await raw(child.target, 'GET', `/subscriptions/${subscriptionId}/resourcegroups?api-version=2025-04-01`);
     expect((groups.body as { value: { name: string }[] }).value.map((group) => group.name)).to.deep.equal(['kept-rg']);
   });
+
+  it('writes a deletion to the state file before it answers 404 for the resource deleted', async () => {
+    const stateFile = join(directory, 'deleted-state.json');
+    await kill(child);
+    child = await spawnEmulator(stateFile, 0, 0.3);
+    const port = portFor(child.target);
+    const vm = { resourceGroup: 'rg', name: 'gone-vm' };
+    const marketplace = { publisher: 'canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' };
+    await untilDone(port, await port.createVirtualMachine(vm, { location: 'westeurope', size: 'Standard_B2s', image: { marketplace }, admin: { username: 'labadmin', password: 'Secret-Passw0rd!' } }));
+    await port.deleteVirtualMachine(vm);
+    const stored = async () => Object.keys((JSON.parse(await readFile(stateFile, 'utf8')) as { virtualMachines: object }).virtualMachines);
+    expect(await stored(), 'while the deletion runs').to.have.length(1);
+    // Nobody polls the deletion: the GET that first finds it done settles it, and what it reports is on disk.
+    await eventually(async () => (await port.observeVirtualMachine(vm)) === undefined, (gone) => gone, 'the VM gone');
+    expect(await stored(), 'once a GET has answered 404').to.deep.equal([]);
+  });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { API_VERSION, type GalleryAttachment, type LabAccount } from '../../../src/api/index.ts';
+import { RECONCILE_REQUESTED_AT } from '../../../src/api/annotations.ts';
+import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount } from '../../../src/api/index.ts';
 import { ArmError, CREATED_BY_TAG } from '../../../src/azure/index.ts';
 import { GALLERY_ATTACHMENT_FINALIZER, GalleryAttachmentReconciler } from '../../../src/controllers/galleryattachment/reconciler.ts';
 import type { Result } from '../../../src/runtime/index.ts';
@@ -25,12 +26,17 @@ function attachment(spec: Partial<GalleryAttachment['spec']> = {}, metadata: Par
   };
 }
 
+function exportOf(name: string, metadata: Partial<ImageExport['metadata']> = {}): ImageExport {
+  return { apiVersion: API_VERSION, kind: 'ImageExport', metadata: { name, namespace: NS, ...metadata }, spec: { labAccountRef: { name: 'cs' }, source: { labTemplateRef: { name: 't' } }, image: { name: 'made', osType: 'Linux' } } };
+}
+
 class World {
   readonly cluster = new FakeCluster();
   readonly gallery = new FakeGallery();
   readonly reconciler = new GalleryAttachmentReconciler({
     attachments: this.cluster.attachments,
     accounts: this.cluster.accounts,
+    accountsForDeletion: this.cluster.accountsForDeletion,
     exports: this.cluster.exports,
     client: this.cluster.client,
     events: this.cluster.recorder,
@@ -158,6 +164,46 @@ const deletion: Case[] = [
     mutations: ['deleteGallery g'],
   },
   {
+    it: 'with deletionPolicy Delete waits for the exports of the account, whose versions its gallery holds',
+    given: (w) => {
+      w.cluster.put(attachment({ deletionPolicy: 'Delete' }, { deletionTimestamp: new Date() }));
+      w.gallery.putGallery(GALLERY, ours);
+      w.cluster.put(exportOf('e1', { deletionTimestamp: new Date() }));
+      w.cluster.put(exportOf('e2'));
+    },
+    result: {},
+    verdict: 'Reconciling/WaitingForExports',
+    mutations: [],
+    then: (w) => expect(w.attachment?.status?.conditions?.find((c) => c.type === 'Reconciling')?.message).to.contain('once ImageExport e1, e2 of LabAccount cs are gone'),
+  },
+  {
+    it: 'with deletionPolicy Delete deletes the empty image definitions exports made first, through its account deleted just before it',
+    given: (w) => {
+      w.cluster.put(attachment({ deletionPolicy: 'Delete' }, { deletionTimestamp: new Date() }));
+      w.gallery.putGallery(GALLERY, ours);
+      w.gallery.putImage({ ...GALLERY, image: 'made' }, { tags: { [CREATED_BY_TAG]: 'uid-e1' } });
+      w.cluster.departedAccounts.set(`${NS}/cs`, account());
+      w.cluster.accounts.remove(account());
+    },
+    result: { requeueAfter: 2000 },
+    verdict: 'Reconciling/DeletingGallery',
+    mutations: ['deleteImage made'],
+  },
+  {
+    it: 'with deletionPolicy Delete keeps a gallery holding an image it did not make, or one with versions, saying why',
+    given: (w) => {
+      w.cluster.put(attachment({ deletionPolicy: 'Delete' }, { deletionTimestamp: new Date() }));
+      w.gallery.putGallery(GALLERY, ours);
+      w.gallery.putImage({ ...GALLERY, image: 'uploaded' });
+      w.gallery.putImage({ ...GALLERY, image: 'retained' }, { tags: { [CREATED_BY_TAG]: 'uid-e1' } });
+      w.gallery.putVersion({ ...GALLERY, image: 'retained', version: '1.0.0' }, ['eastus']);
+    },
+    result: {},
+    verdict: 'none',
+    mutations: [],
+    then: (w) => expect(w.cluster.events.find((e) => e.reason === 'GalleryKept')?.note).to.contain('holds 2 image definition(s) (retained, uploaded)'),
+  },
+  {
     it: 'with deletionPolicy Delete keeps a gallery it adopted, saying why',
     given: (w) => {
       w.cluster.put(attachment({ deletionPolicy: 'Delete' }, { deletionTimestamp: new Date() }));
@@ -183,5 +229,20 @@ describe('GalleryAttachment reconciler (fake gallery)', function () {
     expect(w.gallery.calls.length).to.equal(reads);
     // Within the first moments after a read the answer is the window's end, whatever changed (5 s at most).
     expect(again.requeueAfter).to.be.within(4000, 5000);
+  });
+
+  it('reads the catalogue at once when a reconcile is requested, and echoes the request in status', async function () {
+    const w = new World();
+    w.gallery.putGallery(GALLERY, ours);
+    await w.reconcile();
+    // An image uploaded outside any lab: not read again within the sync period...
+    w.gallery.putImage({ ...GALLERY, image: 'uploaded' }, { osState: 'Generalized' });
+    await w.reconcile();
+    expect(w.attachment?.status?.images).to.deep.equal([]);
+    // ...unless someone asks.
+    w.cluster.put({ ...w.attachment!, metadata: { ...w.attachment!.metadata, annotations: { [RECONCILE_REQUESTED_AT]: '2026-01-01T00:00:00Z' } } });
+    await w.reconcile();
+    expect(w.attachment?.status?.images?.map((i) => i.name)).to.deep.equal(['uploaded']);
+    expect(w.attachment?.status?.lastHandledReconcileAt).to.equal('2026-01-01T00:00:00Z');
   });
 });

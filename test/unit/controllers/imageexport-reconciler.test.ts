@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
-import { ArmError, virtualMachineId } from '../../../src/azure/index.ts';
+import { ArmError, CREATED_BY_TAG, virtualMachineId } from '../../../src/azure/index.ts';
 import { StalledError } from '../../../src/controllers/common/stalled.ts';
 import { IMAGE_EXPORT_FINALIZER, ImageExportReconciler } from '../../../src/controllers/imageexport/reconciler.ts';
 import { defaultPriceTable } from '../../../src/pricing/price-table.ts';
@@ -59,6 +59,7 @@ class World {
     this.reconciler = new ImageExportReconciler({
       exports: this.cluster.exports,
       accounts: this.cluster.accounts,
+      accountsForDeletion: this.cluster.accountsForDeletion,
       attachments: this.cluster.attachments,
       templates: this.cluster.templates,
       client: this.cluster.client,
@@ -96,7 +97,14 @@ const sync: Case[] = [
     verdict: 'Stalled/RegionOutsideGeography',
     mutations: [],
   },
-  { it: 'creates a missing image definition', given: (w) => w.gallery.images.clear(), result: { requeueAfter: 1000 }, verdict: 'Reconciling/CreatingImageDefinition', mutations: ['createImage img'] },
+  {
+    it: 'creates a missing image definition, tagged as the operator\'s',
+    given: (w) => w.gallery.images.clear(),
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/CreatingImageDefinition',
+    mutations: ['createImage img'],
+    then: (w) => expect(w.gallery.calls.find((c) => c.method === 'createImage')?.spec).to.deep.include({ tags: { [CREATED_BY_TAG]: 'uid-e1' } }),
+  },
   { it: 'waits for a definition ARM is making', given: (w) => void w.gallery.putImage(IMAGE, { provisioningState: 'Creating' }), result: { requeueAfter: 1000 }, verdict: 'Reconciling/CreatingImageDefinition', mutations: [] },
   { it: 'Stalls on a definition of another kind, and looks again', given: (w) => void w.gallery.putImage(IMAGE, { osType: 'Windows' }), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/ImageDefinitionMismatch' },
   { it: 'Stalls when the source VM does not exist, and looks again', given: (w) => w.gallery.vms.clear(), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/SourceMissing', mutations: [] },
@@ -299,7 +307,7 @@ const sync: Case[] = [
       w.gallery.putVersion(version('1.0.0'), ['eastus', 'westus'], { ...tagged, replication: failed });
     },
     result: {},
-    verdict: 'NotReady/RegionsFailed',
+    verdict: 'Stalled/PartiallySucceeded',
     phase: 'PartiallySucceeded',
     mutations: [],
   },
@@ -361,6 +369,19 @@ const deletion: Case[] = [
       expect(w.cluster.events.map((e) => `${e.type}/${e.reason}`)).to.deep.equal(['Warning/ImageVersionLeft']);
       expect(w.export?.metadata.finalizers).to.deep.equal([]);
     },
+  },
+  {
+    it: 'deletes the version status names through its account deleted just before it (a prune), whatever its attachment says',
+    given: (w) => {
+      w.cluster.put(exportOf({}, { version: '1.0.0', imageVersionId: w.gallery.imageVersionId(version('1.0.0')) }, { deletionTimestamp: new Date() }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus'], tagged);
+      w.cluster.departedAccounts.set(`${NS}/cs`, account());
+      w.cluster.accounts.remove(account());
+      w.cluster.attachments.remove(attachment());
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/Deleting',
+    mutations: ['deleteImageVersion 1.0.0'],
   },
   {
     it: 'deletes the version it made, and looks again when ARM says',

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { API_VERSION, type ImageExport, type ImageExportStatus, type LabAccount } from '../../../src/api/index.ts';
 import { highestVersion, type ImageVersionObservation } from '../../../src/azure/index.ts';
 import { progressing, stalled } from '../../../src/controllers/common/outcome.ts';
+import { resultOf } from '../../../src/controllers/common/result.ts';
 import { StalledError } from '../../../src/controllers/common/stalled.ts';
 import { desiredTargets, planTargets, regionStatuses, retryBackoffMs, sameTargets, type TargetRegion } from '../../../src/controllers/imageexport/regions.ts';
 import { computeStatus, deletionBlocked, replicationPollMs, summarize, versionOutcome, type VersionFacts } from '../../../src/controllers/imageexport/status.ts';
@@ -209,7 +210,7 @@ describe('ImageExport progress and status', () => {
 
   it('computes a replicating export: phase, progress, cost, Reconciling', () => {
     const status = computeStatus(undefined, 1, versionOutcome(replicating), defaultPriceTable, now);
-    expect(status).to.deep.include({ phase: 'Replicating', version: '1.0.0', progress: 60, regionsReady: '1/2', sizeGiB: 127, startTime: '2025-01-01T00:00:00Z' });
+    expect(status).to.deep.include({ phase: 'Replicating', version: '1.0.0', progress: 60, progressDisplay: '60%', regionsReady: '1/2', sizeGiB: 127, startTime: '2025-01-01T00:00:00Z' });
     expect(status.estimatedMonthlyCost).to.deep.equal({ amount: (127 * 3 * 0.05).toFixed(2), currency: 'USD' });
     const types = Object.fromEntries((status.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`]));
     expect(types).to.deep.equal({ Exported: 'True/ImageVersionCreated', Replicated: 'False/ReplicationInProgress', Reconciling: 'True/Replicating', Ready: 'Unknown/Replicating' });
@@ -226,14 +227,19 @@ describe('ImageExport progress and status', () => {
     expect(again).to.deep.equal(first);
   });
 
-  it('settles as PartiallySucceeded with Ready=False RegionsFailed, neither Reconciling nor Stalled', () => {
-    const partial: VersionFacts = { ...replicating, regions: [replicating.regions[0]!, { name: 'westus', state: 'Failed', progress: 40, replicaCount: 2, attempts: 3 }] };
-    const status = computeStatus(undefined, 1, versionOutcome(partial), defaultPriceTable, now);
+  it('settles as PartiallySucceeded, Stalled: Ready=False and Stalled=True naming the failed and the usable regions, no Reconciling', () => {
+    const partial: VersionFacts = { ...replicating, regions: [{ ...replicating.regions[0]!, state: 'Completed', progress: 100 }, { name: 'westus', state: 'Failed', progress: 40, replicaCount: 2, attempts: 3 }] };
+    const outcome = versionOutcome(partial);
+    expect(resultOf(outcome, 30_000), 'its cause is the spec: no recheck').to.deep.equal({});
+    const status = computeStatus(undefined, 1, outcome, defaultPriceTable, now);
     expect(status.phase).to.equal('PartiallySucceeded');
     const ready = status.conditions?.find((c) => c.type === 'Ready');
-    expect(ready).to.include({ status: 'False', reason: 'RegionsFailed' });
-    expect(ready?.message).to.contain('westus');
-    expect(status.conditions?.some((c) => c.type === 'Reconciling' || c.type === 'Stalled')).to.equal(false);
+    const stalled = status.conditions?.find((c) => c.type === 'Stalled');
+    expect(ready).to.include({ status: 'False', reason: 'PartiallySucceeded' });
+    expect(stalled).to.include({ status: 'True', reason: 'PartiallySucceeded' });
+    expect(stalled?.message).to.match(/to westus failed after every retry; usable in eastus \(1\/2 regions\)/);
+    expect(status.conditions?.find((c) => c.type === 'Replicated')).to.include({ status: 'False', reason: 'RegionsFailed' });
+    expect(status.conditions?.some((c) => c.type === 'Reconciling')).to.equal(false);
     expect(status.completionTime).to.equal('2025-01-01T00:00:00Z');
   });
 

@@ -10,6 +10,8 @@ import { NS, RECHECK_MS, readyCondition, table, type ReconcilerCase } from './re
 
 type Case = ReconcilerCase<World>;
 
+const SYNC_PERIOD_MS = 600_000;
+
 const VM = { resourceGroup: 'rg', name: 'labtmpl-t1-uid-t1' };
 const MARKETPLACE = { publisher: 'MicrosoftWindowsDesktop', offer: 'windows-11', sku: 'win11-24h2-pro' };
 const ADMIN = { adminUsername: 'labadmin', adminPasswordSecretRef: { name: 'pw', key: 'password' } };
@@ -76,12 +78,13 @@ class World {
     this.reconciler = new LabTemplateReconciler({
       templates: this.cluster.templates,
       accounts: this.cluster.accounts,
+      accountsForDeletion: this.cluster.accountsForDeletion,
       attachments: this.cluster.attachments,
       exports: this.cluster.exports,
       client: this.cluster.client,
       events: this.cluster.recorder,
       connector: this.connector,
-      settings: { stalledRecheckMs: RECHECK_MS },
+      settings: { syncPeriodMs: SYNC_PERIOD_MS, stalledRecheckMs: RECHECK_MS },
     });
   }
 
@@ -150,7 +153,7 @@ const marketplace: Case[] = [
 
 const vm: Case[] = [
   { it: 'follows the VM ARM is making', given: (w) => w.withVm('Creating'), result: { requeueAfter: 5000 }, verdict: 'Reconciling/Provisioning', phase: 'Provisioning', mutations: [] },
-  { it: 'is Ready once its VM is', given: (w) => w.withVm('Succeeded', { ...ourVm, powerState: 'running' }), result: {}, verdict: 'Ready/VirtualMachineReady', phase: 'Ready', mutations: [] },
+  { it: 'is Ready once its VM is, and reads it again each sync period', given: (w) => w.withVm('Succeeded', { ...ourVm, powerState: 'running' }), result: { requeueAfter: SYNC_PERIOD_MS }, verdict: 'Ready/VirtualMachineReady', phase: 'Ready', mutations: [] },
   { it: 'Stalls on a VM Azure failed to make, and looks again', given: (w) => w.withVm('Failed'), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/VirtualMachineFailed', phase: 'Failed' },
   { it: 'Stalls on a VM of its name that it did not make', given: (w) => w.withVm('Succeeded', { tags: {} }), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/VirtualMachineNameTaken', mutations: [] },
   { it: 'Stalls rather than make a VM over one of its name that another made', given: (w) => void w.gallery.putVm(VM, { tags: { [TEMPLATE_UID_TAG]: 'someone-else' } }), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/VirtualMachineNameTaken', mutations: [] },
@@ -358,6 +361,19 @@ const deletion: Case[] = [
     mutations: [`deleteVirtualMachine ${VM.name}`],
   },
   {
+    it: 'deletes its VM through its account deleted just before it (a prune)',
+    given: (w) => {
+      deleting(w, { phase: 'Ready' });
+      w.gallery.putVm(VM, ourVm);
+      w.cluster.departedAccounts.set(`${NS}/cs`, account());
+      w.cluster.accounts.remove(account());
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/Deleting',
+    mutations: [`deleteVirtualMachine ${VM.name}`],
+    then: (w) => expect(w.cluster.events).to.deep.equal([]),
+  },
+  {
     it: 'follows the deletion ARM is making',
     given: (w) => {
       deleting(w);
@@ -376,4 +392,16 @@ describe('LabTemplate reconciler (fake gallery)', function () {
   table('an image from an export', fromAnExport, () => new World());
   table('an image of the gallery', fromTheGallery, () => new World());
   table('deletion', deletion, () => new World());
+
+  it('shows the exports made from it as they progress, without reading its VM again until the sync period', async function () {
+    const w = new World();
+    w.withVm('Succeeded', { ...ourVm, powerState: 'running' });
+    await w.reconcile();
+    const reads = w.gallery.calls.length;
+    w.cluster.put(exportOf({ phase: 'Replicating', progress: 57 }, { source: { labTemplateRef: { name: 't1' } } }, { name: 'cs101-v2' }));
+    const result = await w.reconcile();
+    expect(w.gallery.calls.length, 'ARM requests').to.equal(reads);
+    expect(result.requeueAfter).to.be.within(SYNC_PERIOD_MS - 1000, SYNC_PERIOD_MS);
+    expect(w.object?.status).to.deep.include({ phase: 'Ready', exporting: 'cs101-v2 57%', exports: [{ name: 'cs101-v2', phase: 'Replicating', progress: 57 }] });
+  });
 });

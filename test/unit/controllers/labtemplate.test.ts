@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { GalleryAttachment, ImageExport, LabAccount, LabTemplate } from '../../../src/api/index.ts';
+import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
 import { parseGalleryId, type ImageVersionObservation } from '../../../src/azure/index.ts';
 import { isOutcome } from '../../../src/controllers/common/outcome.ts';
 import {
@@ -224,22 +224,49 @@ describe('LabTemplate status', () => {
   };
 
   it('writes conditions by the kstatus contract while waiting for the image', () => {
-    const status = computeStatus(template(), waitingOutcome, t0);
+    const status = computeStatus(template(), waitingOutcome, t0, []);
     expect(status).to.include({ observedGeneration: 1, phase: 'WaitingForImage' });
     const byType = Object.fromEntries((status.conditions ?? []).map((c) => [c.type, c.status]));
     expect(byType).to.deep.equal({ ImageResolved: 'True', ImageAvailable: 'False', Reconciling: 'True', Ready: 'Unknown' });
   });
 
   it('recomputes an unchanged state to a deep-equal status (no write), and keeps image and VM when not re-observed', () => {
-    const first = computeStatus(template(), waitingOutcome, t0);
-    const again = computeStatus({ ...template(), status: first }, waitingOutcome, t1);
+    const first = computeStatus(template(), waitingOutcome, t0, []);
+    const again = computeStatus({ ...template(), status: first }, waitingOutcome, t1, []);
     expect(again).to.deep.equal(first);
-    const withVm = computeStatus({ ...template(), status: first }, { state: 'ready', reason: 'VirtualMachineReady', message: 'running', found: { phase: 'Ready', vm: { id: 'vm1', provisioningState: 'Succeeded' } } }, t1);
-    const later = computeStatus({ ...template(), status: withVm }, { state: 'stalled', reason: 'AdminPasswordSecretNotFound', message: 'create it' }, t1);
+    const withVm = computeStatus({ ...template(), status: first }, { state: 'ready', reason: 'VirtualMachineReady', message: 'running', found: { phase: 'Ready', vm: { id: 'vm1', provisioningState: 'Succeeded' } } }, t1, []);
+    const later = computeStatus({ ...template(), status: withVm }, { state: 'stalled', reason: 'AdminPasswordSecretNotFound', message: 'create it' }, t1, []);
     expect(later.image).to.deep.equal(waitingOutcome.found?.image);
     expect(later.vm).to.deep.equal({ id: 'vm1', provisioningState: 'Succeeded' });
     expect(later.conditions?.map((c) => c.type)).to.include('Stalled').and.not.include('Reconciling');
-    const gone = computeStatus({ ...template(), status: withVm }, { state: 'progressing', reason: 'Provisioning', message: '', found: { phase: 'Provisioning', vm: null } }, t1);
+    const gone = computeStatus({ ...template(), status: withVm }, { state: 'progressing', reason: 'Provisioning', message: '', found: { phase: 'Provisioning', vm: null } }, t1, []);
     expect(gone).not.to.have.property('vm');
+  });
+
+  it('lists the exports made from it that are still running, and sums them up for kubectl get', () => {
+    const exportOf = (name: string, status?: ImageExport['status'], deleting = false): ImageExport => ({
+      apiVersion: API_VERSION,
+      kind: 'ImageExport',
+      metadata: { name, namespace: 'ns', ...(deleting ? { deletionTimestamp: new Date() } : {}) },
+      spec: { labAccountRef: { name: 'cs' }, source: { labTemplateRef: { name: 't' } }, image: { name: 'i', osType: 'Linux' } },
+      ...(status ? { status } : {}),
+    });
+    const exports = [
+      exportOf('v3'),
+      exportOf('v2', { phase: 'Replicating', progress: 57 }),
+      exportOf('v1', { phase: 'Succeeded', progress: 100 }),
+      exportOf('v0', { phase: 'Replicating', progress: 10 }, true),
+      exportOf('v4', { phase: 'Exporting' }),
+    ];
+    const status = computeStatus(template(), waitingOutcome, t0, exports);
+    expect(status.exports).to.deep.equal([
+      { name: 'v2', phase: 'Replicating', progress: 57 },
+      { name: 'v3', phase: 'Pending', progress: 0 },
+      { name: 'v4', phase: 'Exporting', progress: 0 },
+    ]);
+    expect(status.exporting).to.equal('v2 57%, v3 Pending, v4 Exporting');
+    const done = computeStatus({ ...template(), status }, waitingOutcome, t1, [exportOf('v2', { phase: 'Succeeded', progress: 100 })]);
+    expect(done).to.not.have.property('exports');
+    expect(done).to.not.have.property('exporting');
   });
 });

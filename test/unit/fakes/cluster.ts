@@ -4,9 +4,10 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
+import type { AccountsForDeletion } from '../../../src/controllers/common/departed-accounts.ts';
 import type { AccountConnection, ApiClient, ConnectOptions, Connector, Recorder } from '../../../src/controllers/common/deps.ts';
 import { ATTACHMENT_INDEXES, EXPORT_INDEXES, TEMPLATE_INDEXES, addIndexes } from '../../../src/controllers/common/indexes.ts';
-import { IndexedStore, type ReconcileContext, type ResourceType } from '../../../src/runtime/index.ts';
+import { IndexedStore, objectKey, type ReconcileContext, type ResourceType } from '../../../src/runtime/index.ts';
 import { SUBSCRIPTION, type FakeGallery } from './gallery.ts';
 
 export interface RecordedEvent {
@@ -44,6 +45,9 @@ export class FakeCluster {
   readonly attachments = store<GalleryAttachment>(ATTACHMENT_INDEXES);
   readonly exports = store<ImageExport>(EXPORT_INDEXES);
   readonly templates = store<LabTemplate>(TEMPLATE_INDEXES);
+  /** Accounts deleted just before their dependents, by `namespace/name`, as DepartedAccounts remembers them. */
+  readonly departedAccounts = new Map<string, LabAccount>();
+  readonly accountsForDeletion: AccountsForDeletion = { get: (name, namespace) => this.accounts.get(name, namespace) ?? this.departedAccounts.get(objectKey(namespace, name)) };
   readonly secrets = new Map<string, V1Secret>();
   readonly events: RecordedEvent[] = [];
   /** Status patches sent, in order. */

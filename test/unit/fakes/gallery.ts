@@ -125,7 +125,7 @@ export class FakeGallery implements GalleryPort {
   observeImage = (ref: ImageRef) => this.#read('observeImage', ref.image, () => this.images.get(key(this.imageId(ref))));
   listImages = (ref: GalleryRef) => this.#read('listImages', ref.gallery, () => [...this.images.values()].filter((i) => key(i.id).startsWith(`${key(this.galleryId(ref))}/`)));
   createImage = (ref: ImageRef, spec: Partial<ImageObservation> & { location: string }) =>
-    this.#mutate('createImage', ref.image, spec, () => this.putImage(ref, { osType: spec.osType, osState: spec.osState, hyperVGeneration: spec.hyperVGeneration, provisioningState: 'Creating' }).id);
+    this.#mutate('createImage', ref.image, spec, () => this.putImage(ref, { osType: spec.osType, osState: spec.osState, hyperVGeneration: spec.hyperVGeneration, ...(spec.tags ? { tags: spec.tags } : {}), provisioningState: 'Creating' }).id);
   deleteImage = (ref: ImageRef) => this.#delete('deleteImage', ref.image, this.images, this.imageId(ref));
 
   observeImageVersion = (ref: ImageVersionRef) => this.#read('observeImageVersion', ref.version, () => this.versions.get(key(this.imageVersionId(ref))));

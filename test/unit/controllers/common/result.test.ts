@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ArmError } from '../../../../src/azure/index.ts';
 import { RELEASED, progressing, ready, stalled, type Outcome } from '../../../../src/controllers/common/outcome.ts';
 import { armReason, finalizeResult, type Ending, type Settled } from '../../../../src/controllers/common/result.ts';
-import { STALLED_REASONS, StalledError, isRechecked } from '../../../../src/controllers/common/stalled.ts';
+import { SECRET_DEADLINE_MS, STALLED_REASONS, StalledError, isRechecked } from '../../../../src/controllers/common/stalled.ts';
 
 const RECHECK_MS = 1000;
 const settle = (ending: Ending<unknown>, aborted = false): Settled<unknown> => finalizeResult(ending, { stalledRecheckMs: RECHECK_MS, aborted });
@@ -28,6 +28,25 @@ describe('the result finalizer', function () {
         if (c.outcome !== RELEASED) expect(settled.outcome).to.equal(c.outcome);
       });
     }
+  });
+
+  describe('a Secret the object names, missing', function () {
+    const age = (ageMs: number | undefined, ending: Ending<unknown>) => finalizeResult(ending, { stalledRecheckMs: 30_000, aborted: false, ...(ageMs === undefined ? {} : { ageMs }) });
+
+    it('is waited for (Reconciling, looked for every 2 s) within a minute of the object\'s creation: a sync creates both, in any order', function () {
+      for (const ending of [{ error: new StalledError('AdminPasswordSecretNotFound', 'create it') }, { outcome: stalled('CredentialsNotFound', 'create it') }]) {
+        const settled = age(5_000, ending);
+        expect(settled.outcome).to.include({ state: 'retrying' });
+        expect(settled.outcome?.message).to.match(/^create it \(waiting for it until 60 s after this object was created/);
+        expect(settled.result).to.deep.equal({ requeueAfter: 2000 });
+      }
+    });
+
+    it('Stalls once the deadline has passed, or when the object\'s age is unknown; other causes Stall at once', function () {
+      expect(age(SECRET_DEADLINE_MS, { error: new StalledError('AdminPasswordSecretNotFound', 'create it') }).outcome?.state).to.equal('stalled');
+      expect(age(undefined, { error: new StalledError('AdminPasswordKeyNotFound', 'add it') }).outcome?.state).to.equal('stalled');
+      expect(age(1_000, { error: new StalledError('ImageTooLarge', 'smaller') }).outcome?.state).to.equal('stalled');
+    });
   });
 
   describe('a thrown error', function () {
