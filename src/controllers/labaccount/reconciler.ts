@@ -13,7 +13,7 @@ import { ObjectWriter, conditionsOf } from '../common/object-writer.ts';
 import { ready, type Outcome } from '../common/outcome.ts';
 import { StalledError } from '../common/stalled.ts';
 import { SyncMemo } from '../common/sync-memo.ts';
-import { checkReplicationRegions, geographyOfAccount } from './geography.ts';
+import { checkReplicationRegions, geographyOfAccount, regionChoice } from './geography.ts';
 import { computeStatus } from './status.ts';
 
 export interface LabAccountDeps {
@@ -70,7 +70,9 @@ export class LabAccountReconciler {
       this.#checked.remember(account, fingerprint);
       dueIn = this.#checked.periodMs;
     }
-    return ready('AccountReady', `${account.spec.location} is in geography ${geography} (${regions.join(', ')}); ARM accepts ${credentialsSource(account)}`, { requeueAfter: dueIn });
+    const { availableRegions } = regionChoice(account.spec.location, regions);
+    const message = `${account.spec.location} is in geography ${geography}; images replicate to ${availableRegions.join(', ')} by default; ARM accepts ${credentialsSource(account)}`;
+    return ready('AccountReady', message, { requeueAfter: dueIn });
   }
 
   /**

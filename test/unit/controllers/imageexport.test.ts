@@ -76,6 +76,16 @@ describe('ImageExport target regions', () => {
     expect(desiredTargets(exportOf({ regions: [] }), account({ regions: ['westus'] })).length).to.equal(4);
   });
 
+  it('defaults to the available regions of the geography; a restricted one only when listed', () => {
+    const france: LabAccount = {
+      ...account(),
+      spec: { location: 'francecentral' },
+      status: { geography: 'France', regions: ['francecentral', 'francesouth'], availableRegions: ['francecentral'] },
+    };
+    expect(desiredTargets(exportOf(), france).map((t) => t.name)).to.deep.equal(['francecentral']);
+    expect(desiredTargets(exportOf({ regions: ['francesouth', 'francecentral'] }), france).map((t) => t.name)).to.deep.equal(['francesouth', 'francecentral']);
+  });
+
   it('refuses a region outside the geography as Stalled RegionOutsideGeography, naming it', () => {
     try {
       desiredTargets(exportOf({ regions: ['eastus', 'westeurope'] }), account());
