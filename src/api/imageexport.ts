@@ -149,6 +149,9 @@ export const ImageExportStatusSchema = Type.Object(
       ),
     ),
     sizeGiB: Type.Optional(Type.Integer({ description: 'Size of the image (its OS disk) in GiB.', minimum: 0 })),
+    dataDisks: Type.Optional(
+      Type.Integer({ description: 'Data disk images of the version besides its OS disk (from a source VM with data disks); lab templates take only images without any.', minimum: 0 }),
+    ),
     estimatedMonthlyCost: Type.Optional(
       Type.Object(
         {

@@ -229,7 +229,8 @@ export class ImageExportReconciler {
   }
 
   #facts(g: Gallery, ref: ImageVersionRef, targets: TargetRegion[], observed: ImageVersionObservation, regions: ReturnType<typeof regionStatuses>) {
-    return { version: ref.version, imageVersionId: g.port.imageVersionId(ref), targets, regions, ...(observed.osDiskSizeGiB === undefined ? {} : { sizeGiB: observed.osDiskSizeGiB }) };
+    const sizeGiB = observed.osDiskSizeGiB === undefined ? {} : { sizeGiB: observed.osDiskSizeGiB };
+    return { version: ref.version, imageVersionId: g.port.imageVersionId(ref), targets, regions, ...sizeGiB, dataDisks: observed.dataDisks };
   }
 
   /**

@@ -18,6 +18,7 @@ export interface ExportFound {
   targets?: readonly TargetRegion[];
   regions?: RegionReplicationStatus[];
   sizeGiB?: number;
+  dataDisks?: number;
   /** Being deleted: the LabTemplates that still use the export (none: the deletion is under way). */
   blockedBy?: string[];
 }
@@ -62,6 +63,7 @@ export interface VersionFacts {
   targets: readonly TargetRegion[];
   regions: RegionReplicationStatus[];
   sizeGiB?: number;
+  dataDisks?: number;
   /** The version exists and its creation has finished. */
   exported: boolean;
 }
@@ -133,6 +135,7 @@ export function computeStatus(previous: ImageExportStatus | undefined, generatio
   const version = found.version ?? previous?.version;
   const regions = found.regions ?? previous?.regions;
   const sizeGiB = found.sizeGiB ?? previous?.sizeGiB;
+  const dataDisks = found.dataDisks ?? previous?.dataDisks;
   const summary = regions ? summarize(regions) : undefined;
   const phase = phaseOf(outcome, found, previous, version);
   markExportConditions(conditions, outcome, found, version);
@@ -151,6 +154,7 @@ export function computeStatus(previous: ImageExportStatus | undefined, generatio
     ...(summary ? { progress: summary.progress, regionsReady: summary.regionsReady } : {}),
     ...(regions ? { regions } : {}),
     ...(sizeGiB !== undefined ? { sizeGiB } : {}),
+    ...(dataDisks !== undefined ? { dataDisks } : {}),
     ...(cost ? { estimatedMonthlyCost: cost } : {}),
     ...(startTime ? { startTime } : {}),
     ...(completionTime ? { completionTime } : {}),

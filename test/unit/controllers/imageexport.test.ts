@@ -38,6 +38,7 @@ function observation(regions: { name: string; state: string; progress: number; r
     tags: {},
     exportUid: 'u1',
     source: { virtualMachineId: '/x' },
+    dataDisks: 0,
     excludeFromLatest: false,
     targetRegions: regions.map((r) => ({ name: r.name, replicaCount: r.replicaCount ?? 1, storageAccountType: 'Standard_LRS', excludeFromLatest: false })),
     replication: {

@@ -91,6 +91,7 @@ export class FakeGallery implements GalleryPort {
       provisioningState: 'Succeeded',
       tags: extra.exportUid ? { [EXPORT_UID_TAG]: extra.exportUid } : {},
       source: {},
+      dataDisks: 0,
       excludeFromLatest: false,
       targetRegions: regions.map((name) => ({ name, replicaCount: 1, storageAccountType: 'Standard_LRS', excludeFromLatest: false })),
       replication: { aggregatedState: 'Completed', regions: regions.map((region) => ({ region, state: 'Completed', progress: 100, details: '' })) },
