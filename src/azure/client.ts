@@ -2,6 +2,7 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import type { TokenCredential } from '@azure/core-auth';
 import { createDefaultHttpClient, createPipelineRequest, type HttpClient, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { Registry } from 'prom-client';
+import { classifyArmError } from './errors.ts';
 import { armMetricsPolicy, armRequestCounter } from './metrics.ts';
 import { armRetryPolicy, defaultArmRetryOptions, type ArmRetryOptions } from './retry.ts';
 
@@ -25,19 +26,21 @@ export interface RawResponse {
   body: unknown;
 }
 
-/** The SDK client plus raw GETs through the same pipeline (auth, retries, metrics, TLS). */
+/** The SDK client plus raw requests through the same pipeline (auth, retries, metrics, TLS). */
 export interface ArmClient {
   readonly compute: ComputeManagementClient;
   readonly subscriptionId: string;
-  get(url: string, signal?: AbortSignal): Promise<RawResponse>;
+  /** `url` absolute, or a path on the client's endpoint; a failure to get an answer is thrown as an ArmError. */
+  send(method: 'GET' | 'PUT' | 'DELETE', url: string, options?: { body?: unknown; signal?: AbortSignal }): Promise<RawResponse>;
 }
 
 export const azureEndpoint = 'https://management.azure.com';
 
 export function createArmClient(config: ArmClientConfig): ArmClient {
   const httpClient: HttpClient = createDefaultHttpClient();
+  const endpoint = config.endpoint ?? azureEndpoint;
   const compute = new ComputeManagementClient(config.credential, config.subscriptionId, {
-    endpoint: config.endpoint ?? azureEndpoint,
+    endpoint,
     httpClient,
     ...(config.caPem ? { tlsOptions: { ca: config.caPem } } : {}),
   });
@@ -47,23 +50,32 @@ export function createArmClient(config: ArmClientConfig): ArmClient {
   compute.pipeline.addPolicy(armMetricsPolicy(armRequestCounter(config.registry)), { afterPhase: 'Retry' });
   if (config.onCredentialRejected) compute.pipeline.addPolicy(credentialRejectionPolicy(config.onCredentialRejected), { afterPhase: 'Retry' });
 
-  return {
-    compute,
-    subscriptionId: config.subscriptionId,
-    async get(url, signal) {
-      const response = await compute.pipeline.sendRequest(httpClient, createPipelineRequest({ url, method: 'GET', ...(signal ? { abortSignal: signal } : {}) }));
-      const text = response.bodyAsText ?? '';
-      let body: unknown = undefined;
-      if (text) {
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = text;
-        }
+  const send: ArmClient['send'] = async (method, url, { body, signal } = {}) => {
+    const request = createPipelineRequest({
+      url: new URL(url, endpoint).toString(),
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(signal ? { abortSignal: signal } : {}),
+    });
+    if (body !== undefined) request.headers.set('Content-Type', 'application/json');
+    let response;
+    try {
+      response = await compute.pipeline.sendRequest(httpClient, request);
+    } catch (error) {
+      throw classifyArmError(error);
+    }
+    const text = response.bodyAsText ?? '';
+    let parsed: unknown = undefined;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
       }
-      return { status: response.status, headers: { get: (name) => response.headers.get(name) }, body };
-    },
+    }
+    return { status: response.status, headers: { get: (name) => response.headers.get(name) }, body: parsed };
   };
+  return { compute, subscriptionId: config.subscriptionId, send };
 }
 
 /**

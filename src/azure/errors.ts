@@ -66,6 +66,17 @@ export function armErrorFromBody(statusCode: number | undefined, body: { code?: 
   });
 }
 
+/** The `{code, message}` inside an ARM CloudError body (`{error: {...}}`), when the body is one. */
+export function cloudErrorOf(body: unknown): { code?: string; message?: string } | undefined {
+  const error = (body as { error?: unknown } | undefined)?.error;
+  return error && typeof error === 'object' ? (error as { code?: string; message?: string }) : undefined;
+}
+
+/** An ARM answer with an error status, as an ArmError: the CloudError body's code and message, and its Retry-After. */
+export function armErrorFromResponse(response: { status: number; headers: { get(name: string): string | undefined }; body: unknown }): ArmError {
+  return armErrorFromBody(response.status, cloudErrorOf(response.body), parseRetryAfter(response.headers.get('retry-after')));
+}
+
 /** Turns whatever an SDK call threw into an ArmError. */
 export function classifyArmError(error: unknown): ArmError {
   if (error instanceof ArmError) return error;

@@ -77,22 +77,29 @@ export class LabAccountReconciler {
 
   /**
    * One cheap ARM read that needs working credentials: the galleries of the account's resource
-   * group. Its two expected refusals are this check's verdict, said in the account's terms.
+   * group. Its two expected refusals are this check's verdict, said in the account's terms. A
+   * group the user named (spec.azure.resourceGroup) must exist; the one the operator names for a
+   * Simulated account without spec.azure (labimages-<namespace>) is the operator's to create.
    */
   async #checkCredentials(account: LabAccount, log: Logger, signal: AbortSignal): Promise<void> {
     const connection = await this.#deps.connector.connect(account, signal);
+    const { resourceGroup, subscriptionId } = connection;
     try {
-      await connection.port.listGalleries(connection.resourceGroup);
+      await connection.port.listGalleries(resourceGroup);
     } catch (err) {
       if (!(err instanceof ArmError)) throw err;
       if (isCredentialRejection(err)) {
-        throw new StalledError('CredentialsRejected', `Azure refused ${credentialsSource(account)} (${err.code}): fix the credentials or the identity's role assignments on resource group ${connection.resourceGroup}`);
+        throw new StalledError('CredentialsRejected', `Azure refused ${credentialsSource(account)} (${err.code}): fix the credentials or the identity's role assignments on resource group ${resourceGroup}`);
       }
-      if (err.code === 'ResourceGroupNotFound') {
-        throw new StalledError('ResourceGroupNotFound', `resource group ${connection.resourceGroup} (spec.azure.resourceGroup) does not exist in subscription ${connection.subscriptionId}: create it`);
+      if (err.code !== 'ResourceGroupNotFound') throw err;
+      if (account.spec.azure) {
+        const create = `az group create --name ${resourceGroup} --location ${account.spec.location} --subscription ${subscriptionId}`;
+        throw new StalledError('ResourceGroupNotFound', `resource group ${resourceGroup} (spec.azure.resourceGroup) does not exist in subscription ${subscriptionId}: create it (${create}), or name one that exists`);
       }
-      throw err;
+      await connection.port.createResourceGroup(resourceGroup, { location: account.spec.location });
+      log.info({ resourceGroup }, 'created the resource group of the account\'s namespace');
+      this.#deps.events.event(account, 'Normal', 'ResourceGroupCreated', `created resource group ${resourceGroup} in ${account.spec.location} for the lab accounts of this namespace`, 'Create');
     }
-    log.debug({ resourceGroup: connection.resourceGroup }, 'credentials accepted by ARM');
+    log.debug({ resourceGroup }, 'credentials accepted by ARM');
   }
 }

@@ -74,7 +74,29 @@ const cases: ReconcilerCase<World>[] = [
     verdict: 'Stalled/CredentialsRejected',
     then: (w) => expect(JSON.stringify(w.account?.status)).to.contain('labs-sp').and.contain('AuthorizationFailed'),
   },
-  { it: 'Stalls on a missing resource group, and looks again', given: (w) => void w.gallery.failNext('listGalleries', arm('ResourceGroupNotFound', 404, false)), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/ResourceGroupNotFound' },
+  {
+    it: 'Stalls on a missing resource group it names, saying what to create, and looks again',
+    given: (w) => {
+      w.cluster.put(account({ provider: 'Azure', azure: { subscriptionId: '00000000-0000-0000-0000-000000000001', resourceGroup: 'labs-rg' } }));
+      w.gallery.failNext('listGalleries', arm('ResourceGroupNotFound', 404, false));
+    },
+    result: { requeueAfter: RECHECK_MS },
+    verdict: 'Stalled/ResourceGroupNotFound',
+    then: (w) => {
+      expect(JSON.stringify(w.account?.status)).to.contain('az group create --name rg --location westeurope');
+      expect(w.gallery.mutations()).to.deep.equal([]);
+    },
+  },
+  {
+    it: 'creates the resource group of its namespace when it names none (Simulated, without spec.azure)',
+    given: (w) => void w.gallery.failNext('listGalleries', arm('ResourceGroupNotFound', 404, false)),
+    result: { requeueAfter: SYNC_PERIOD_MS },
+    verdict: 'Ready/AccountReady',
+    then: (w) => {
+      expect(w.gallery.mutations()).to.deep.equal(['createResourceGroup rg']);
+      expect(w.gallery.calls.at(-1)?.spec).to.deep.equal({ location: 'westeurope' });
+    },
+  },
   { it: 'writes nothing when ARM fails transiently, and backs off', given: (w) => void w.gallery.failNext('listGalleries', arm('Http503', 503, true)), result: { requeue: true }, verdict: 'none' },
   {
     it: 'names the attachment that holds it',

@@ -35,6 +35,7 @@ const key = (id: string) => id.toLowerCase();
 
 export class FakeGallery implements GalleryPort {
   readonly calls: Call[] = [];
+  readonly resourceGroups = new Set<string>();
   readonly galleries = new Map<string, GalleryObservation>();
   readonly images = new Map<string, ImageObservation>();
   readonly versions = new Map<string, ImageVersionObservation>();
@@ -113,6 +114,11 @@ export class FakeGallery implements GalleryPort {
   imageId = (ref: ImageRef) => imageId(SUBSCRIPTION, ref);
   imageVersionId = (ref: ImageVersionRef) => imageVersionId(SUBSCRIPTION, ref);
   virtualMachineId = (ref: VirtualMachineRef) => virtualMachineId(SUBSCRIPTION, ref);
+
+  createResourceGroup = async (name: string, spec: { location: string }) => {
+    this.#record('createResourceGroup', name, spec);
+    this.resourceGroups.add(key(name));
+  };
 
   observeGallery = (ref: GalleryRef) => this.#read('observeGallery', ref.gallery, () => this.galleries.get(key(this.galleryId(ref))));
   listGalleries = (resourceGroup?: string) =>
