@@ -18,6 +18,12 @@ import {
 import { IMAGE_EXPORT, type API_VERSION, type KindDefinition } from './group.ts';
 
 export const EXPORT_DELETION_POLICIES = ['Delete', 'Retain'] as const;
+/**
+ * Retain: the operator cannot see every use of an image version (scale sets, VMs in subscriptions
+ * the gallery is shared with, another operator's template that has no VM yet), so deleting it is
+ * asked for, never assumed (README, Decisions).
+ */
+export const DEFAULT_EXPORT_DELETION_POLICY = 'Retain' satisfies (typeof EXPORT_DELETION_POLICIES)[number];
 export const EXPORT_PHASES = ['Pending', 'Exporting', 'Replicating', 'Succeeded', 'PartiallySucceeded', 'Failed', 'Deleting'] as const;
 export const REGION_REPLICATION_STATES = ['Queued', 'Replicating', 'Completed', 'Failed'] as const;
 
@@ -98,8 +104,10 @@ export const ImageExportSpecSchema = Type.Object(
     deletionPolicy: Type.Optional(
       StringEnum(EXPORT_DELETION_POLICIES, {
         description:
-          'What deleting the export does to its image version: Delete (deleted from the gallery once no LabTemplate uses it) or Retain (kept).',
-        default: 'Delete',
+          'What deleting the export does to its image version: Retain (kept in the gallery) or Delete (deleted once nothing uses it: no LabTemplate in ' +
+          'a namespace the operator serves, no VM that Azure reports made from it). Retain by default: the operator cannot see every use of a version ' +
+          '(scale sets, VMs in other subscriptions the gallery is shared with).',
+        default: DEFAULT_EXPORT_DELETION_POLICY,
       }),
     ),
   },

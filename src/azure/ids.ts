@@ -25,12 +25,19 @@ export function virtualMachineId(subscriptionId: string, ref: VirtualMachineRef)
 
 // ARM compares ids without regard to case.
 const GALLERY_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/galleries\/([^/]+)$/i;
+const IMAGE_VERSION_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/galleries\/([^/]+)\/images\/([^/]+)\/versions\/([^/]+)$/i;
 const VIRTUAL_MACHINE_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)$/i;
 
 /** `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g` → {resourceGroup, gallery}; undefined for anything else. */
 export function parseGalleryId(id: string | undefined): GalleryRef | undefined {
   const [, , resourceGroup, gallery] = GALLERY_ID.exec(id ?? '') ?? [];
   return resourceGroup && gallery ? { resourceGroup, gallery } : undefined;
+}
+
+/** An image version's id → its subscription and where it is in it; undefined for anything else. */
+export function parseImageVersionId(id: string | undefined): (ImageVersionRef & { subscriptionId: string }) | undefined {
+  const [, subscriptionId, resourceGroup, gallery, image, version] = IMAGE_VERSION_ID.exec(id ?? '') ?? [];
+  return subscriptionId && resourceGroup && gallery && image && version ? { subscriptionId, resourceGroup, gallery, image, version } : undefined;
 }
 
 /** A virtual machine's id → {resourceGroup, name}; undefined for anything else. */

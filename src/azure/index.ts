@@ -7,7 +7,7 @@ export type { ArmClient, ArmClientConfig } from './client.ts';
 export { createArmCredential, simulatedCredential, secretKeys, MissingCredentialKeysError } from './credentials.ts';
 export type { ArmCredentialSource } from './credentials.ts';
 export { ArmError, classifyArmError, isCredentialRejection } from './errors.ts';
-export { galleryId, imageId, imageVersionId, parseGalleryId, parseVirtualMachineId, virtualMachineId } from './ids.ts';
+export { galleryId, imageId, imageVersionId, parseGalleryId, parseImageVersionId, parseVirtualMachineId, virtualMachineId } from './ids.ts';
 export type * from './observations.ts';
 export { MIN_REQUEUE_MS, requeueAfter, retryAfter } from './operations.ts';
 export type { OperationHandle, OperationStatus } from './operations.ts';

@@ -117,6 +117,8 @@ export interface ImageVersions {
 export interface VirtualMachines {
   virtualMachineId(ref: VirtualMachineRef): string;
   observeVirtualMachine(ref: VirtualMachineRef): Promise<VirtualMachineObservation | undefined>;
+  /** In one resource group, or (absent) the whole subscription. */
+  listVirtualMachines(resourceGroup?: string): Promise<VirtualMachineObservation[]>;
   createVirtualMachine(ref: VirtualMachineRef, spec: VirtualMachineSpec): Promise<OperationHandle>;
   deleteVirtualMachine(ref: VirtualMachineRef): Promise<OperationHandle>;
 }

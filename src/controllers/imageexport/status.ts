@@ -19,7 +19,7 @@ export interface ExportFound {
   regions?: RegionReplicationStatus[];
   sizeGiB?: number;
   dataDisks?: number;
-  /** Being deleted: the LabTemplates that still use the export (none: the deletion is under way). */
+  /** Being deleted: what still uses the export's version (none: the deletion is under way). */
   blockedBy?: string[];
 }
 
@@ -82,9 +82,10 @@ export function versionOutcome(facts: VersionFacts, requeueAfter?: number): Expo
   return degraded('RegionsFailed', `Replication to ${summary.failed.join(', ')} failed after every retry; ${summary.regionsReady} regions are usable`, extras('PartiallySucceeded'));
 }
 
-/** Deletion waits for the LabTemplates that use the export. */
-export function deletionBlocked(blockedBy: string[]): ExportOutcome {
-  return retrying('InUse', `Used by LabTemplate ${blockedBy.join(', ')}: the export is deleted once no template uses it`, { found: { blockedBy } });
+/** Deletion waits for what uses the export's version (`LabTemplate t1`, `VM vm1`); `requeueAfter` when no watch tells of their going. */
+export function deletionBlocked(blockedBy: string[], requeueAfter?: number): ExportOutcome {
+  const message = `Used by ${blockedBy.join(', ')}: the export's image version is deleted once nothing uses it`;
+  return retrying('InUse', message, { found: { blockedBy }, ...(requeueAfter === undefined ? {} : { requeueAfter }) });
 }
 
 /** The export's image version is being deleted. */

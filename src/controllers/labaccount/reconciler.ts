@@ -1,7 +1,7 @@
 // The LabAccount reconciler: the account's geography and regions, its replication defaults
-// checked against them, its credentials checked with one cheap ARM read per sync period, and the
-// attachment that holds its gallery.
-import { RESOURCES, type GalleryAttachment, type LabAccount } from '../../api/index.ts';
+// checked against them, its credentials checked with one cheap ARM read per sync period, the
+// attachment that holds its gallery, and a deletion that waits for everything made through it.
+import { RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
 import { ArmError, isCredentialRejection } from '../../azure/index.ts';
 import type { Logger } from '../../log.ts';
 import { READY, isConditionTrue, keyOf, type ObjectReader, type ReconcileContext, type Request, type Result } from '../../runtime/index.ts';
@@ -9,16 +9,21 @@ import type { OperatorContext } from '../common/context.ts';
 import type { ApiClient, Connector, Recorder } from '../common/deps.ts';
 import { holderOf } from '../common/holder.ts';
 import { BY_ACCOUNT } from '../common/indexes.ts';
-import { ObjectWriter, conditionsOf } from '../common/object-writer.ts';
-import { ready, type Outcome } from '../common/outcome.ts';
+import { ObjectWriter, conditionsOf, isBeingDeleted } from '../common/object-writer.ts';
+import { RELEASED, ready, retrying, type Released } from '../common/outcome.ts';
 import { StalledError } from '../common/stalled.ts';
 import { SyncMemo } from '../common/sync-memo.ts';
 import { checkReplicationRegions, geographyOfAccount, regionChoice } from './geography.ts';
-import { computeStatus } from './status.ts';
+import { computeStatus, type AccountFound, type AccountOutcome } from './status.ts';
+
+/** Holds a deleted account until its attachments, exports and templates are gone: they reach Azure through it to clean up. */
+export const LAB_ACCOUNT_FINALIZER = 'labimages.io/lab-account';
 
 export interface LabAccountDeps {
   accounts: ObjectReader<LabAccount>;
   attachments: ObjectReader<GalleryAttachment>;
+  exports: ObjectReader<ImageExport>;
+  templates: ObjectReader<LabTemplate>;
   client: ApiClient;
   events: Recorder;
   connector: Connector;
@@ -32,7 +37,7 @@ function credentialsSource(account: LabAccount): string {
 
 export class LabAccountReconciler {
   readonly #deps: LabAccountDeps;
-  readonly #writer: ObjectWriter<LabAccount, unknown>;
+  readonly #writer: ObjectWriter<LabAccount, AccountFound>;
   /** When each account's credentials were last checked: once per sync period. */
   readonly #checked: SyncMemo;
 
@@ -41,6 +46,7 @@ export class LabAccountReconciler {
     this.#checked = new SyncMemo(deps.settings.syncPeriodMs);
     this.#writer = new ObjectWriter({
       resource: RESOURCES.LabAccount,
+      finalizer: LAB_ACCOUNT_FINALIZER,
       // The holder is read from the cache whatever the pass found, so the account always names it.
       computeStatus: (account, outcome, now) => computeStatus(account, holderOf(deps.attachments.byIndex(BY_ACCOUNT, keyOf(account))), outcome, now),
       client: deps.client,
@@ -55,11 +61,17 @@ export class LabAccountReconciler {
       this.#checked.forget(namespace, name);
       return {};
     }
+    if (isBeingDeleted(account)) return await this.#writer.finishDeletion(account, () => this.#release(account), context);
     return await this.#writer.finish(account, () => this.#sync(account, context), context);
   }
 
-  /** One pass: the geography and the replication defaults from the spec, then (once per sync period) the credentials. */
-  async #sync(account: LabAccount, { log, signal }: ReconcileContext): Promise<Outcome> {
+  /**
+   * One pass: the geography and the replication defaults from the spec, then (once per sync period)
+   * the credentials. The finalizer goes on once the account is fit for use, before it is first
+   * shown Ready: nothing can reach Azure through an account that was never Ready, so one that never
+   * was (an unknown location, say) is deleted at once.
+   */
+  async #sync(account: LabAccount, { log, signal }: ReconcileContext): Promise<AccountOutcome> {
     const { geography, regions } = geographyOfAccount(account.spec);
     checkReplicationRegions(account.spec, geography, regions);
     // Ready at this generation and checked within the sync period: nothing in Azure to look at yet.
@@ -70,9 +82,27 @@ export class LabAccountReconciler {
       this.#checked.remember(account, fingerprint);
       dueIn = this.#checked.periodMs;
     }
+    await this.#writer.ensureFinalizer(account);
     const { availableRegions } = regionChoice(account.spec.location, regions);
     const message = `${account.spec.location} is in geography ${geography}; images replicate to ${availableRegions.join(', ')} by default; ARM accepts ${credentialsSource(account)}`;
     return ready('AccountReady', message, { requeueAfter: dueIn });
+  }
+
+  /** Deletion waits until no attachment, export or template refers to the account any more. */
+  async #release(account: LabAccount): Promise<AccountOutcome | Released> {
+    const key = keyOf(account);
+    const dependents = [
+      ...this.#deps.attachments.byIndex(BY_ACCOUNT, key).map((a) => `GalleryAttachment ${a.metadata.name}`),
+      ...this.#deps.exports.byIndex(BY_ACCOUNT, key).map((e) => `ImageExport ${e.metadata.name}`),
+      ...this.#deps.templates.byIndex(BY_ACCOUNT, key).map((t) => `LabTemplate ${t.metadata.name}`),
+    ];
+    if (dependents.length === 0) {
+      this.#checked.forget(account.metadata.namespace ?? '', account.metadata.name ?? '');
+      return RELEASED;
+    }
+    const shown = dependents.length > 10 ? [...dependents.slice(0, 10), `${dependents.length - 10} more`] : dependents;
+    const message = `waiting for ${shown.join(', ')} to be deleted first: they reach Azure through this account to delete what they made`;
+    return retrying('InUse', message, { found: { blockedBy: dependents } });
   }
 
   /**

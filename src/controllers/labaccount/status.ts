@@ -1,15 +1,25 @@
 // A LabAccount's status: its geography (from its spec), the attachment that holds it (from the
-// cache), and how the last pass went.
-import type { GalleryAttachment, LabAccount, LabAccountStatus } from '../../api/index.ts';
+// cache), how the last pass went, and what its deletion waits for.
+import { CONDITION_TYPES, type GalleryAttachment, type LabAccount, type LabAccountStatus } from '../../api/index.ts';
 import { geographyOf, regionsOfGeography } from '../../azure/index.ts';
 import { Conditions } from '../../runtime/index.ts';
 import { conditionsOf } from '../common/object-writer.ts';
 import { markState, type Outcome } from '../common/outcome.ts';
 import { regionChoice } from './geography.ts';
 
-export function computeStatus(account: LabAccount, holder: GalleryAttachment | undefined, outcome: Outcome, now: Date): LabAccountStatus {
+/** What a pass found of an account, besides its state. */
+export interface AccountFound {
+  /** Being deleted: the attachments, exports and templates it waits for. */
+  blockedBy?: string[];
+}
+
+export type AccountOutcome = Outcome<AccountFound>;
+
+export function computeStatus(account: LabAccount, holder: GalleryAttachment | undefined, outcome: AccountOutcome, now: Date): LabAccountStatus {
   const generation = account.metadata.generation ?? 0;
   const conditions = new Conditions(conditionsOf(account), generation, now);
+  if (outcome.found?.blockedBy?.length) conditions.markTrue(CONDITION_TYPES.DeletionBlocked, 'InUse', outcome.message);
+  else conditions.delete(CONDITION_TYPES.DeletionBlocked);
   markState(conditions, outcome);
   const geography = geographyOf(account.spec.location);
   const regions = geography ? regionsOfGeography(geography) : [];

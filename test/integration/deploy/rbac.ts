@@ -55,13 +55,46 @@ export async function renderedRbac(namespace: string): Promise<KubernetesObject[
   });
 }
 
-export interface OperatorIdentity {
-  namespace: string;
+/** Who a ServiceAccount is to the API server: a kubeconfig with a TokenRequest token, for client-node and for the operator's runtime. */
+export interface ServiceAccountLogin {
   serviceAccount: string;
   /** Authenticates as system:serviceaccount:<namespace>:<serviceAccount>. */
   kubeConfig: KubeConfig;
   restConfig: RestConfig;
   kubeconfigPath: string;
+  /** Removes the kubeconfig file. */
+  forget(): Promise<void>;
+}
+
+/** Asks the admin's API server for an hour's token of `serviceAccount` (which must exist) and writes a kubeconfig with it. */
+export async function loginAs(admin: KubeConfig, namespace: string, serviceAccount: string): Promise<ServiceAccountLogin> {
+  const token = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+    name: serviceAccount,
+    namespace,
+    body: { spec: { expirationSeconds: 3600 } },
+  });
+  const cluster = admin.getCurrentCluster()!;
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ ...cluster, name: 'test' }],
+    users: [{ name: serviceAccount, token: token.status!.token }],
+    contexts: [{ name: serviceAccount, cluster: 'test', user: serviceAccount, namespace }],
+    currentContext: serviceAccount,
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'labimages-sa-'));
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  await writeFile(kubeconfigPath, kubeConfig.exportConfig(), { mode: 0o600 });
+  return {
+    serviceAccount,
+    kubeConfig,
+    restConfig: restConfigFromKubeconfig(kubeConfig.exportConfig(), dir),
+    kubeconfigPath,
+    forget: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface OperatorIdentity extends ServiceAccountLogin {
+  namespace: string;
   /** Deletes the cluster-scoped objects and the kubeconfig file (the namespace is the caller's). */
   cleanup(): Promise<void>;
 }
@@ -76,35 +109,15 @@ export async function createOperatorIdentity(admin: KubeConfig, namespace: strin
   const api = KubernetesObjectApi.makeApiClient(admin);
   for (const obj of objects) await api.create(obj);
   const serviceAccount = objects.find((obj) => obj.kind === 'ServiceAccount')!.metadata!.name!;
-
-  const token = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
-    name: serviceAccount,
-    namespace,
-    body: { spec: { expirationSeconds: 3600 } },
-  });
-  const cluster = admin.getCurrentCluster()!;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ ...cluster, name: 'test' }],
-    users: [{ name: serviceAccount, token: token.status!.token }],
-    contexts: [{ name: 'operator', cluster: 'test', user: serviceAccount, namespace }],
-    currentContext: 'operator',
-  });
-  const dir = await mkdtemp(join(tmpdir(), 'labimages-sa-'));
-  const kubeconfigPath = join(dir, 'kubeconfig');
-  await writeFile(kubeconfigPath, kubeConfig.exportConfig(), { mode: 0o600 });
-
+  const login = await loginAs(admin, namespace, serviceAccount);
   return {
+    ...login,
     namespace,
-    serviceAccount,
-    kubeConfig,
-    restConfig: restConfigFromKubeconfig(kubeConfig.exportConfig(), dir),
-    kubeconfigPath,
     cleanup: async () => {
       for (const obj of objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')) {
         await api.delete(obj).catch(() => undefined);
       }
-      await rm(dir, { recursive: true, force: true });
+      await login.forget();
     },
   };
 }

@@ -154,6 +154,8 @@ export class FakeGallery implements GalleryPort {
   deleteImageVersion = (ref: ImageVersionRef) => this.#delete('deleteImageVersion', ref.version, this.versions, this.imageVersionId(ref));
 
   observeVirtualMachine = (ref: VirtualMachineRef) => this.#read('observeVirtualMachine', ref.name, () => this.vms.get(key(this.virtualMachineId(ref))));
+  listVirtualMachines = (resourceGroup?: string) =>
+    this.#read('listVirtualMachines', resourceGroup ?? '', () => [...this.vms.values()].filter((vm) => !resourceGroup || key(vm.id).includes(`/resourcegroups/${key(resourceGroup)}/`)));
   createVirtualMachine = (ref: VirtualMachineRef, spec: { location: string; tags?: Record<string, string> }) =>
     this.#mutate('createVirtualMachine', ref.name, spec, () => this.putVm(ref, { location: spec.location, provisioningState: 'Creating', tags: spec.tags ?? {} }).id);
   deleteVirtualMachine = (ref: VirtualMachineRef) => this.#delete('deleteVirtualMachine', ref.name, this.vms, this.virtualMachineId(ref));
