@@ -2,8 +2,9 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import type { TokenCredential } from '@azure/core-auth';
 import { createDefaultHttpClient, createPipelineRequest, type HttpClient, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { Registry } from 'prom-client';
+import { armBudgetPolicy, type ArmBudget } from './budget.ts';
 import { classifyArmError } from './errors.ts';
-import { armMetricsPolicy, armRequestCounter } from './metrics.ts';
+import { armMetricsPolicy, armPacingCounter, armRequestCounter } from './metrics.ts';
 import { armRetryPolicy, defaultArmRetryOptions, type ArmRetryOptions } from './retry.ts';
 
 export interface ArmClientConfig {
@@ -18,6 +19,8 @@ export interface ArmClientConfig {
   retry?: Partial<ArmRetryOptions>;
   /** Called when ARM answers 401 or 403: who we are, or what we may do, was refused (see credentialRejectionPolicy). */
   onCredentialRejected?: () => void;
+  /** ARM's budget, shared by the clients of one operator: every request is paced to it. Absent: no pacing. */
+  budget?: ArmBudget;
 }
 
 export interface RawResponse {
@@ -47,7 +50,10 @@ export function createArmClient(config: ArmClientConfig): ArmClient {
   // Our retry replaces the SDK's default so a long Retry-After is handed to the caller, not slept on.
   compute.pipeline.removePolicy({ name: 'defaultRetryPolicy' });
   compute.pipeline.addPolicy(armRetryPolicy({ ...defaultArmRetryOptions, ...config.retry }), { phase: 'Retry' });
-  compute.pipeline.addPolicy(armMetricsPolicy(armRequestCounter(config.registry)), { afterPhase: 'Retry' });
+  // After Sign, where the bearer token says whose budget a request spends; metrics after pacing, so
+  // that what they count is what reached the wire.
+  if (config.budget) compute.pipeline.addPolicy(armBudgetPolicy(config.budget, armPacingCounter(config.registry)), { afterPhase: 'Sign' });
+  compute.pipeline.addPolicy(armMetricsPolicy(armRequestCounter(config.registry)), { afterPhase: 'Sign' });
   if (config.onCredentialRejected) compute.pipeline.addPolicy(credentialRejectionPolicy(config.onCredentialRejected), { afterPhase: 'Retry' });
 
   const send: ArmClient['send'] = async (method, url, { body, signal } = {}) => {

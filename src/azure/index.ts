@@ -2,6 +2,7 @@
 // errors, operations, credentials, regions.
 export { armGalleryPort, createGalleryPort } from './gallery-port.ts';
 export type * from './port.ts';
+export { ArmBudget, type ArmBudgetOptions } from './budget.ts';
 export { createArmClient, azureEndpoint } from './client.ts';
 export type { ArmClient, ArmClientConfig } from './client.ts';
 export { createArmCredential, simulatedCredential, secretKeys, MissingCredentialKeysError } from './credentials.ts';

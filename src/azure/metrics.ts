@@ -15,6 +15,19 @@ export function armRequestCounter(registry: Registry = defaultRegistry): Counter
   });
 }
 
+/** The counter of requests held back to stay within ARM's budget (budget.ts), in `registry`, created on first use. */
+export function armPacingCounter(registry: Registry = defaultRegistry): Counter<'type' | 'outcome'> {
+  const name = 'labimages_arm_paced_requests_total';
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter<'type' | 'outcome'>;
+  return new Counter({
+    name,
+    help: "ARM requests held back to stay within ARM's budget, by operation type (reads, writes, deletes) and outcome (waited: in-process, a moment; deferred: handed back to its reconcile, which comes back later).",
+    labelNames: ['type', 'outcome'],
+    registers: [registry],
+  });
+}
+
 const resourceGroups: Record<string, string> = {
   galleries: 'galleries',
   'galleries/images': 'galleryImages',

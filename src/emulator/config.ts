@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { ARM_BUCKETS, SUBSCRIPTION_BUCKET_MULTIPLIER } from '../azure/rate-limits.ts';
 
 const RoleAssignment = Type.Object(
   {
@@ -57,7 +58,7 @@ const Buckets = Type.Object(
     writes: Type.Optional(Bucket),
     deletes: Type.Optional(Bucket),
     /** The subscription-wide bucket of an operation type is this many times the per-principal one. */
-    subscriptionMultiplier: Type.Number({ minimum: 1, default: 15 }),
+    subscriptionMultiplier: Type.Number({ minimum: 1, default: SUBSCRIPTION_BUCKET_MULTIPLIER }),
   },
   { additionalProperties: false },
 );
@@ -102,13 +103,6 @@ export const defaultTenantId = '00000000-0000-0000-0000-00000000e1e1';
 /** The fixed token of `simulatedCredential()` (src/azure/credentials.ts): the default principal's. */
 export const defaultToken = 'labimages-emulator';
 
-/** ARM's token buckets since 2024 (learn.microsoft.com, "Request limits and throttling"). */
-export const armBuckets = {
-  reads: { size: 250, refillPerSecond: 25 },
-  writes: { size: 200, refillPerSecond: 10 },
-  deletes: { size: 200, refillPerSecond: 10 },
-} as const;
-
 /**
  * Without a config: today's zero-setup experience. One principal (the static token the operator
  * sends for Simulated accounts) may do everything, every subscription may use every region and
@@ -150,7 +144,7 @@ function completePrincipal(principal: Static<typeof Principal>, tenantId: string
 
 function completeBuckets(buckets: Static<typeof Buckets> | undefined): BucketsConfig {
   const given = buckets ?? (Value.Default(Buckets, {}) as Static<typeof Buckets>);
-  return { ...given, reads: given.reads ?? armBuckets.reads, writes: given.writes ?? armBuckets.writes, deletes: given.deletes ?? armBuckets.deletes };
+  return { ...given, reads: given.reads ?? ARM_BUCKETS.reads, writes: given.writes ?? ARM_BUCKETS.writes, deletes: given.deletes ?? ARM_BUCKETS.deletes };
 }
 
 /** Reads a config document (already parsed from JSON or YAML); refuses what it cannot use, naming the field. */

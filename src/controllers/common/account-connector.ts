@@ -1,7 +1,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { LabAccount } from '../../api/index.ts';
-import { MissingCredentialKeysError, armGalleryPort, createArmClient, createArmCredential, secretKeys, simulatedCredential, type ArmClient } from '../../azure/index.ts';
+import { ArmBudget, MissingCredentialKeysError, armGalleryPort, createArmClient, createArmCredential, secretKeys, simulatedCredential, type ArmClient } from '../../azure/index.ts';
 import { SECRETS, type ObjectClient } from '../../runtime/index.ts';
 import type { AccountConnection, Connector } from './deps.ts';
 import { StalledError } from './stalled.ts';
@@ -20,6 +20,8 @@ export interface AccountConnectorOptions {
   /** Resource Manager of Azure accounts; default: public Azure. */
   armEndpoint?: string;
   registry?: Registry;
+  /** ARM's budget, which every account's requests are paced to; default: ARM's published buckets. */
+  budget?: ArmBudget;
 }
 
 /** A Simulated account without spec.azure gets a subscription and resource group of its own in the emulator. */
@@ -46,9 +48,12 @@ interface Cached {
 export class AccountConnector implements Connector {
   readonly #options: AccountConnectorOptions;
   readonly #clients = new Map<string, Cached>();
+  /** One for all accounts: accounts of one subscription and principal share ARM's buckets. */
+  readonly #budget: ArmBudget;
 
   constructor(options: AccountConnectorOptions) {
     this.#options = options;
+    this.#budget = options.budget ?? new ArmBudget();
   }
 
   async connect(account: LabAccount, signal?: AbortSignal): Promise<AccountConnection> {
@@ -71,7 +76,7 @@ export class AccountConnector implements Connector {
     const onCredentialRejected = () => {
       if (client && this.#clients.get(uid)?.client === client) this.#clients.delete(uid);
     };
-    const base = { subscriptionId, registry: this.#options.registry, onCredentialRejected };
+    const base = { subscriptionId, registry: this.#options.registry, onCredentialRejected, budget: this.#budget };
     // Read whatever the provider: an account that names a Secret is not reconciled without it.
     const secretValues = await this.#readSecret(account);
     if ((spec.provider ?? 'Simulated') === 'Simulated') {

@@ -22,6 +22,7 @@ import { BY_ACCOUNT } from '../common/indexes.ts';
 import { ObjectWriter, conditionsOf, isBeingDeleted } from '../common/object-writer.ts';
 import { RELEASED, isOutcome, progressing, stalled, type Released } from '../common/outcome.ts';
 import { describeTemplate, templatesUsing, virtualMachinesUsing } from './users.ts';
+import { PollSpread } from './poll-spread.ts';
 import { RecentReads } from './recent-reads.ts';
 import { desiredTargets, planTargets, regionStatuses, sameTargets, type TargetRegion } from './regions.ts';
 import { computeStatus, deletingVersion, deletionBlocked, replicationPollMs, summarize, versionOutcome, type ExportFound, type ExportOutcome } from './status.ts';
@@ -55,12 +56,13 @@ interface Gallery {
   image: ImageRef;
   /** Where the account's template VMs are. */
   resourceGroup: string;
+  subscriptionId: string;
 }
 
 /** The export's image in an attachment's gallery. */
 function galleryImage(exp: ImageExport, account: LabAccount, attachment: GalleryAttachment, connection: AccountConnection): Gallery {
   const image = { resourceGroup: attachment.spec.gallery.resourceGroup ?? connection.resourceGroup, gallery: attachment.spec.gallery.name, image: exp.spec.image.name };
-  return { account, port: connection.port, image, resourceGroup: connection.resourceGroup };
+  return { account, port: connection.port, image, resourceGroup: connection.resourceGroup, subscriptionId: connection.subscriptionId };
 }
 
 const settled = (resource: { provisioningState?: string } | undefined) => resource?.provisioningState === 'Succeeded';
@@ -76,6 +78,8 @@ export class ImageExportReconciler {
   readonly #operations = new Map<string, { handle: OperationHandle; error?: string }>();
   readonly #recentImages = new RecentReads<ImageObservation | undefined>(RECENT_READ_MS);
   readonly #recentVms = new RecentReads<VirtualMachineObservation | undefined>(RECENT_READ_MS);
+  /** Replication polls, spaced per subscription so their cost stays flat as exports grow. */
+  readonly #polls = new PollSpread();
 
   constructor(deps: ImageExportDeps) {
     this.#deps = deps;
@@ -228,10 +232,12 @@ export class ImageExportReconciler {
       wait = requeueAfter(handle, now);
     }
     const regions = regionStatuses(targets, observed, plan.retries, this.#deps.settings.regionRetries);
-    if (wait === undefined && !summarize(regions).done) {
+    const uid = exp.metadata.uid ?? '';
+    if (summarize(regions).done) this.#polls.done(uid);
+    else if (wait === undefined) {
       const replicated = findCondition(conditionsOf(exp), 'Replicated');
       const since = Math.max(Date.parse(exp.status?.startTime ?? '') || now, replicated?.status === 'False' ? Date.parse(replicated.lastTransitionTime) : 0);
-      wait = replicationPollMs(now - since);
+      wait = this.#polls.intervalMs(g.subscriptionId, uid, replicationPollMs(now - since), now);
     }
     if (plan.wakeAt !== undefined) wait = Math.min(wait ?? Infinity, retryAfter(plan.wakeAt - now));
     return versionOutcome({ ...this.#facts(g, ref, targets, observed, regions), exported: true }, wait);
@@ -286,7 +292,8 @@ export class ImageExportReconciler {
     const connection = await this.#deps.connector.connect(account, signal);
     const recorded = parseImageVersionId(exp.status?.imageVersionId);
     if (recorded && recorded.subscriptionId.toLowerCase() === connection.subscriptionId.toLowerCase()) {
-      return { account, port: connection.port, image: { resourceGroup: recorded.resourceGroup, gallery: recorded.gallery, image: recorded.image }, resourceGroup: connection.resourceGroup };
+      const image = { resourceGroup: recorded.resourceGroup, gallery: recorded.gallery, image: recorded.image };
+      return { account, port: connection.port, image, resourceGroup: connection.resourceGroup, subscriptionId: connection.subscriptionId };
     }
     const attachments = this.#deps.attachments.byIndex(BY_ACCOUNT, keyOf(account)).filter((a) => a.status?.galleryId);
     const attachment = attachments.find((a) => a.metadata.name === account.status?.gallery?.attachment) ?? attachments[0];
@@ -305,6 +312,7 @@ export class ImageExportReconciler {
   #forget(uid: string): Released {
     this.#operations.delete(uid);
     this.#versions.forget(uid);
+    this.#polls.done(uid);
     return RELEASED;
   }
 }
