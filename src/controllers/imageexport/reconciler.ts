@@ -21,11 +21,11 @@ import type { AccountConnection, ApiClient, Connector, Recorder } from '../commo
 import { BY_ACCOUNT } from '../common/indexes.ts';
 import { ObjectWriter, conditionsOf, isBeingDeleted } from '../common/object-writer.ts';
 import { RELEASED, isOutcome, progressing, stalled, type Released } from '../common/outcome.ts';
-import { describeTemplate, templatesUsing, virtualMachinesUsing } from './users.ts';
 import { PollSpread } from './poll-spread.ts';
 import { RecentReads } from './recent-reads.ts';
 import { desiredTargets, planTargets, regionStatuses, sameTargets, type TargetRegion } from './regions.ts';
 import { computeStatus, deletingVersion, deletionBlocked, replicationPollMs, summarize, versionOutcome, type ExportFound, type ExportOutcome } from './status.ts';
+import { describeTemplate, templatesUsing, virtualMachinesUsing } from './users.ts';
 import { VersionChoice, imageKey } from './version-choice.ts';
 import { publishingChanges } from './version.ts';
 

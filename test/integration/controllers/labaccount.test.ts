@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
 import { defaultToken } from '../../../src/emulator/index.ts';
 import { raw, requestCounts, setFaults } from '../emulator/helpers.ts';
+import { namespaceAdmin, type Tenant } from '../tenant.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
@@ -123,18 +124,24 @@ describe('LabAccount controller', function () {
 
 describe('LabAccount controller: resource groups, where ARM has only the groups someone created', function () {
   let op: TestOperator;
+  let tenant: Tenant;
 
   before(async function () {
     await controlPlane().installCrds();
-    op = await startTestOperator({
-      namespace: await createTestNamespace(controlPlane().kubeConfig, 'lacctrg'),
+    const namespace = await createTestNamespace(controlPlane().kubeConfig, 'lacctrg');
+    tenant = await namespaceAdmin(controlPlane().kubeConfig, namespace);
+    const operator = await startTestOperator({
+      namespace,
       // A strict emulator: no resource group exists until it is created (ARM's behaviour).
       emulatorOptions: { config: { principals: [{ name: 'labimages-emulator', tokens: [defaultToken], roles: [{ scope: '/', access: 'write' }] }] } },
     });
+    // Accounts are made and read by the namespace's admin, not the cluster's.
+    op = { ...operator, client: tenant.client };
   });
 
   after(async function () {
     await op?.stop();
+    await tenant?.forget();
   });
 
   it('creates labimages-<namespace> for a Simulated account that names no group, with an Event', async function () {

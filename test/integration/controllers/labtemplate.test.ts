@@ -9,6 +9,7 @@ import { raw } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
+import { namespaceAdmin, type Tenant } from '../tenant.ts';
 import { armPort, condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, stalledMessage, uploadImage } from './galleryattachment-helpers.ts';
 
 const TEMPLATES = { group: GROUP, version: VERSION, plural: LAB_TEMPLATE.plural, kind: LAB_TEMPLATE.kind };
@@ -306,16 +307,21 @@ describe('LabTemplate controller: rules', function () {
 
 describe('LabTemplate controller: nothing billed left behind', function () {
   let op: TestOperator;
+  let tenant: Tenant;
 
   before(async function () {
     await controlPlane().installCrds();
-    op = await startTestOperator({ namespace: await createTestNamespace(controlPlane().kubeConfig, 'labtmplb') });
+    const namespace = await createTestNamespace(controlPlane().kubeConfig, 'labtmplb');
+    tenant = await namespaceAdmin(controlPlane().kubeConfig, namespace);
+    // Everything is made and deleted by the namespace's admin, not the cluster's.
+    op = { ...(await startTestOperator({ namespace })), client: tenant.client, kubeConfig: tenant.kubeConfig };
     await accountWithGallery(op);
     await createSecret(op, 'cs101-admin', PASSWORD);
   });
 
   after(async function () {
     await op?.stop();
+    await tenant?.forget();
   });
 
   it('20 templates created and deleted leave no VM, disk or NIC', async function () {
