@@ -23,12 +23,16 @@ import { ARM_BUCKETS, SUBSCRIPTION_BUCKET_MULTIPLIER, operationTypeOf, remaining
  * later than the client sent it: so a full modelled bucket that a request draws on stops refilling
  * until an answer comes back, and refills from then on. Otherwise the model would run ahead of ARM
  * by the first request's latency, for as long as the bucket stays below full.
+ *
+ * A bucket ARM has never reported on is counted but holds nothing back: an endpoint that sends no
+ * x-ms-ratelimit-remaining-* headers (the emulator with its buckets off) has no budget to keep to.
  */
 class ModelledBucket {
   readonly #shape: BucketShape;
   #tokens: number;
   #at: number;
   #waitingForAnswer = false;
+  #reported = false;
 
   constructor(shape: BucketShape, now: number) {
     this.#shape = shape;
@@ -41,7 +45,7 @@ class ModelledBucket {
     this.#refill(now);
     if (this.#tokens >= this.#shape.size) this.#waitingForAnswer = true;
     this.#tokens -= 1;
-    return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens / this.#shape.refillPerSecond) * 1000);
+    return this.#tokens >= 0 || !this.#reported ? 0 : Math.ceil((-this.#tokens / this.#shape.refillPerSecond) * 1000);
   }
 
   /** An answer came (with or without a count of what is left): refilling goes on from now. */
@@ -60,6 +64,7 @@ class ModelledBucket {
   observe(remaining: number, now: number): void {
     this.#refill(now);
     this.#tokens = Math.min(this.#tokens, remaining);
+    this.#reported = true;
   }
 
   #refill(now: number): void {

@@ -26,9 +26,23 @@ function burst(budget: ArmBudget, n: number, type: 'reads' | 'writes' = 'writes'
   return { waits, deferred };
 }
 
+/** A budget whose principal `p` ARM has reported on: 200 writes and 250 reads left, as a fresh bucket has. */
+function reported(options: ConstructorParameters<typeof ArmBudget>[0] = {}): ArmBudget {
+  const budget = new ArmBudget(options);
+  budget.observe(SUB, 'p', 'writes', answer(200, { 'x-ms-ratelimit-remaining-subscription-writes': '200' }), T0);
+  budget.observe(SUB, 'p', 'reads', answer(200, { 'x-ms-ratelimit-remaining-subscription-reads': '250' }), T0);
+  return budget;
+}
+
 describe('ARM budget (client-side pacing)', () => {
+  it('holds nothing back where ARM reports no budget (no x-ms-ratelimit-remaining-* headers)', () => {
+    const budget = new ArmBudget();
+    budget.observe(SUB, 'p', 'writes', answer(200), T0);
+    expect(burst(budget, 1000).waits.every((w) => w === 0)).to.equal(true);
+  });
+
   it('lets a full bucket go at once, then paces at the refill rate, and hands back what would wait too long', () => {
-    const budget = new ArmBudget({ maxInlineWaitMs: 2000, random: () => 0 });
+    const budget = reported({ maxInlineWaitMs: 2000, random: () => 0 });
     const { waits, deferred } = burst(budget, 230);
     expect(waits.slice(0, 200).every((w) => w === 0), 'ARM\'s 200 writes of burst').to.equal(true);
     expect(waits.slice(200, 203)).to.deep.equal([100, 200, 300]);
@@ -39,7 +53,7 @@ describe('ARM budget (client-side pacing)', () => {
   });
 
   it('refills at ARM\'s rate, 10 writes a second, from the first answer on (ARM\'s bucket starts when the first request arrives)', () => {
-    const budget = new ArmBudget({ random: () => 0 });
+    const budget = reported({ random: () => 0 });
     burst(budget, 200);
     expect(burst(budget, 1, 'writes', T0 + 500).waits, 'no refill before an answer').to.deep.equal([100]);
     budget.observe(SUB, 'p', 'writes', answer(200), T0 + 500);
@@ -58,6 +72,9 @@ describe('ARM budget (client-side pacing)', () => {
 
   it('counts each principal apart, and all of them against the subscription\'s bucket', () => {
     const budget = new ArmBudget({ random: () => 0 });
+    budget.observe(SUB, 'one', 'writes', answer(200, { 'x-ms-ratelimit-remaining-subscription-writes': '200' }), T0);
+    budget.observe(SUB, 'two', 'writes', answer(200, { 'x-ms-ratelimit-remaining-subscription-writes': '200' }), T0);
+    budget.observe(SUB, 'three', 'writes', answer(200, { 'x-ms-ratelimit-remaining-subscription-writes': '200' }), T0);
     burst(budget, 200, 'writes', T0, 'one');
     expect(burst(budget, 1, 'writes', T0, 'two').waits).to.deep.equal([0]);
     budget.observe(SUB, 'two', 'writes', answer(200, { 'x-ms-ratelimit-remaining-subscription-global-writes': '0' }), T0);
