@@ -20,6 +20,7 @@ import { admin, createSourceVm, portFor } from '../test/integration/controllers/
 import { byVerb, difference, scrapeRequestTotals, total, writes, type RequestTally } from './apiserver-requests.ts';
 import { OperatorProcess, buildOperator, imageNodeFlags, sumMetric } from './operator-process.ts';
 import { describeMachine, percentile, round, saveResult, table } from './report.ts';
+import { benchThrottled, throttledRows } from './throttled.ts';
 import { ReadyWatch, createAccounts, exportManifest, exportName, inParallel } from './workload.ts';
 
 const { values: flags } = parseArgs({
@@ -38,6 +39,8 @@ const { values: flags } = parseArgs({
     'create-concurrency': { type: 'string', default: '8' },
     'timeout-seconds': { type: 'string', default: '1800' },
     'memory-only': { type: 'boolean', default: false },
+    /** floor: the ratio-to-floor run (ARM's buckets off); throttled429: exports in one subscription with them on; all: both. */
+    scenario: { type: 'string', default: 'all' },
     objects: { type: 'string', default: '10000' },
     /** node flags for the operator, e.g. --operator-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
     'operator-node-args': { type: 'string', default: '' },
@@ -93,11 +96,11 @@ async function createNamespace(setup: Setup, name: string): Promise<string> {
   return name;
 }
 
-function startOperatorProcess(setup: Setup, namespace: string): Promise<OperatorProcess> {
+function startOperatorProcess(setup: Setup, namespace: string, emulator = { url: setup.emulator.url, caFile: setup.caFile }): Promise<OperatorProcess> {
   return OperatorProcess.start({
     kubeconfigPath: setup.plane.kubeconfigPath,
-    emulatorUrl: setup.emulator.url,
-    emulatorCaFile: setup.caFile,
+    emulatorUrl: emulator.url,
+    emulatorCaFile: emulator.caFile,
     namespace,
     ...(flags.concurrency === undefined ? {} : { concurrency: num('concurrency') }),
     logLevel: 'warn',
@@ -313,16 +316,36 @@ async function benchMemory(setup: Setup): Promise<Record<string, unknown>> {
   }
 }
 
+function benchThrottledScenario(setup: Setup): Promise<Record<string, unknown>> {
+  return benchThrottled({
+    kc: setup.kc,
+    client: setup.client,
+    createNamespace: (name) => createNamespace(setup, name),
+    startOperator: (namespace, emulator) => startOperatorProcess(setup, namespace, emulator),
+    exports: num('exports'),
+    accounts: num('accounts'),
+    images: num('images'),
+    createConcurrency: num('create-concurrency'),
+    timeoutSeconds: num('timeout-seconds'),
+    replicationSeconds: num('replication-seconds'),
+    operationSeconds: num('operation-seconds'),
+    say,
+  });
+}
+
 async function main(): Promise<void> {
   const setup = await setUp();
   try {
     const machine = await describeMachine(setup.kc);
     const memoryOnly = flags['memory-only'];
-    const figures = memoryOnly ? await benchMemory(setup) : await benchExports(setup);
-    const result = { mode: memoryOnly ? 'memory' : 'exports', at: new Date().toISOString(), machine, operatorFrom: setup.operatorMain ? 'dist' : 'src', operatorNodeFlags: imageNodeFlags(), operatorNodeArgs: flags['operator-node-args'], ...figures };
+    const scenario = flags.scenario;
+    if (!['all', 'floor', 'throttled429'].includes(scenario)) throw new Error('--scenario must be all, floor or throttled429');
+    const figures = memoryOnly ? await benchMemory(setup) : scenario === 'throttled429' ? {} : await benchExports(setup);
+    const throttled = !memoryOnly && scenario !== 'floor' ? await benchThrottledScenario(setup) : undefined;
+    const result = { mode: memoryOnly ? 'memory' : 'exports', at: new Date().toISOString(), machine, operatorFrom: setup.operatorMain ? 'dist' : 'src', operatorNodeFlags: imageNodeFlags(), operatorNodeArgs: flags['operator-node-args'], ...figures, ...(throttled ? { throttled429: throttled } : {}) };
     const file = await saveResult(result);
     const f = figures as Record<string, number | undefined>;
-    const rows: Parameters<typeof table>[0] = memoryOnly
+    const rows: Parameters<typeof table>[0] = scenario === 'throttled429' && !memoryOnly ? [] : memoryOnly
       ? [
           ['objects in cache', f.objects ?? 0],
           ['RSS after sync / after reconciling all (MiB)', `${f.rssAfterSyncMiB} / ${f.rssMiB}`],
@@ -345,7 +368,7 @@ async function main(): Promise<void> {
           ['operator RSS at start / peak (MiB)', `${f.startupRssMiB} / ${f.peakRssMiB}`],
           ['operator CPU (s)', f.cpuSeconds ?? 0],
         ];
-    process.stdout.write(`\n${table(rows)}\n\nmachine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryMiB} MiB, node ${machine.node}, kube-apiserver ${machine.kubeApiserver}, load ${machine.loadAverage}\nreport: ${file}\n`);
+    process.stdout.write(`\n${table([...rows, ...(throttled ? throttledRows(throttled) : [])])}\n\nmachine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryMiB} MiB, node ${machine.node}, kube-apiserver ${machine.kubeApiserver}, load ${machine.loadAverage}\nreport: ${file}\n`);
     if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await setup.emulator.stop();

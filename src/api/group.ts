@@ -104,7 +104,7 @@ export const CONDITION_TYPES = {
   Exported: 'Exported',
   /** ImageExport: every target region has finished replicating. */
   Replicated: 'Replicated',
-  /** ImageExport: deletion waits for LabTemplates that still use the export. */
+  /** ImageExport: deletion waits for what still uses the export; LabAccount: for its attachments, exports and templates. */
   DeletionBlocked: 'DeletionBlocked',
   /** LabTemplate: spec.image resolved to one gallery image version. */
   ImageResolved: 'ImageResolved',

@@ -19,6 +19,12 @@ import {
 import { IMAGE_EXPORT, type API_VERSION, type KindDefinition } from './group.ts';
 
 export const EXPORT_DELETION_POLICIES = ['Delete', 'Retain'] as const;
+/**
+ * Retain: the operator cannot see every use of an image version (scale sets, VMs in subscriptions
+ * the gallery is shared with, another operator's template that has no VM yet), so deleting it is
+ * asked for, never assumed (README, Decisions).
+ */
+export const DEFAULT_EXPORT_DELETION_POLICY = 'Retain' satisfies (typeof EXPORT_DELETION_POLICIES)[number];
 export const EXPORT_PHASES = ['Pending', 'Exporting', 'Replicating', 'Succeeded', 'PartiallySucceeded', 'Failed', 'Deleting'] as const;
 /** The phases of an export still under way. */
 export const RUNNING_EXPORT_PHASES = ['Pending', 'Exporting', 'Replicating'] as const satisfies readonly (typeof EXPORT_PHASES)[number][];
@@ -101,8 +107,10 @@ export const ImageExportSpecSchema = Type.Object(
     deletionPolicy: Type.Optional(
       StringEnum(EXPORT_DELETION_POLICIES, {
         description:
-          'What deleting the export does to its image version: Delete (deleted from the gallery once no LabTemplate uses it) or Retain (kept).',
-        default: 'Delete',
+          'What deleting the export does to its image version: Retain (kept in the gallery) or Delete (deleted once nothing uses it: no LabTemplate in ' +
+          'a namespace the operator serves, no VM that Azure reports made from it). Retain by default: the operator cannot see every use of a version ' +
+          '(scale sets, VMs in other subscriptions the gallery is shared with).',
+        default: DEFAULT_EXPORT_DELETION_POLICY,
       }),
     ),
   },
@@ -159,6 +167,9 @@ export const ImageExportStatusSchema = Type.Object(
       ),
     ),
     sizeGiB: Type.Optional(Type.Integer({ description: 'Size of the image (its OS disk) in GiB.', minimum: 0 })),
+    dataDisks: Type.Optional(
+      Type.Integer({ description: 'Data disk images of the version besides its OS disk (from a source VM with data disks); lab templates take only images without any.', minimum: 0 }),
+    ),
     estimatedMonthlyCost: Type.Optional(
       Type.Object(
         {

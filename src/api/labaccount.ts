@@ -5,6 +5,8 @@ import { ArmScope, Conditions, LastHandledReconcileAt, LocalObjectReference, Obs
 import { LAB_ACCOUNT, type API_VERSION, type KindDefinition } from './group.ts';
 
 export const PROVIDERS = ['Simulated', 'Azure'] as const;
+/** Why a region of the geography is not a default replication target. */
+export const REGION_EXCLUSIONS = ['RestrictedAccess', 'ComingSoon'] as const;
 
 /** The namespace credential: a Secret of this name serves every LabAccount of its namespace that names none. */
 export const NAMESPACE_CREDENTIAL_SECRET = 'labimages-credential';
@@ -107,6 +109,31 @@ export const LabAccountStatusSchema = Type.Object(
         description: 'Every region of the geography: where this account\'s images can replicate.',
         'x-kubernetes-list-type': 'set',
       }),
+    ),
+    availableRegions: Type.Optional(
+      Type.Array(Type.String({ description: 'An available region of the geography.' }), {
+        description:
+          'The regions of the geography open to every subscription, and spec.location: where images replicate when spec.replication.regions is empty.',
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    excludedRegions: Type.Optional(
+      Type.Array(
+        Type.Object({
+          name: Type.String({ description: 'The region.' }),
+          reason: StringEnum(REGION_EXCLUSIONS, {
+            description: 'RestrictedAccess: Azure opens it only to subscriptions with a business need, on request; ComingSoon: announced, not open yet.',
+          }),
+          message: Type.String({ description: 'Why the region is left out, and how to use it anyway.' }),
+        }, { description: 'A region of the geography that is not a default replication target.' }),
+        {
+          description:
+            'The regions of the geography left out of the default replication, and why. List one in spec.replication.regions to replicate there ' +
+            '(the subscription must be enabled for it, or Azure refuses it).',
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+        },
+      ),
     ),
     gallery: Type.Optional(
       Type.Object(

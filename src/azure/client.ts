@@ -2,10 +2,11 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import type { TokenCredential } from '@azure/core-auth';
 import { RestError, createDefaultHttpClient, createPipelineRequest, type HttpClient, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { Registry } from 'prom-client';
+import { armBudgetPolicy, type ArmBudget } from './budget.ts';
 import { armScopeOf, azureCloud } from './clouds.ts';
 import { deadline } from './deadline.ts';
-import { REQUEST_TIMEOUT_CODE, isIdentityRejection } from './errors.ts';
-import { armMetricsPolicy, armRequestCounter } from './metrics.ts';
+import { REQUEST_TIMEOUT_CODE, classifyArmError, isIdentityRejection } from './errors.ts';
+import { armMetricsPolicy, armPacingCounter, armRequestCounter } from './metrics.ts';
 import { armRetryPolicy, defaultArmRetryOptions, type ArmRetryOptions } from './retry.ts';
 
 /** How long one ARM request may take before the client gives up on it (`--arm-request-timeout`). */
@@ -27,6 +28,8 @@ export interface ArmClientConfig {
   retry?: Partial<ArmRetryOptions>;
   /** Called when ARM answers 401 or 403: who we are, or what we may do, was refused (see credentialRejectionPolicy). */
   onCredentialRejected?: () => void;
+  /** ARM's budget, shared by the clients of one operator: every request is paced to it. Absent: no pacing. */
+  budget?: ArmBudget;
 }
 
 export interface RawResponse {
@@ -35,7 +38,7 @@ export interface RawResponse {
   body: unknown;
 }
 
-/** The SDK client plus raw GETs through the same pipeline (auth, retries, metrics, TLS). */
+/** The SDK client plus raw requests through the same pipeline (auth, retries, metrics, TLS). */
 export interface ArmClient {
   readonly compute: ComputeManagementClient;
   readonly subscriptionId: string;
@@ -44,7 +47,8 @@ export interface ArmClient {
    * that names one (a source VM elsewhere), used as given rather than re-rooted in ours.
    */
   computeIn(subscriptionId: string): ComputeManagementClient;
-  get(url: string, signal?: AbortSignal): Promise<RawResponse>;
+  /** `url` absolute, or a path on the client's endpoint; a failure to get an answer is thrown as an ArmError. */
+  send(method: 'GET' | 'PUT' | 'DELETE', url: string, options?: { body?: unknown; signal?: AbortSignal }): Promise<RawResponse>;
 }
 
 export function createArmClient(config: ArmClientConfig): ArmClient {
@@ -61,15 +65,43 @@ export function createArmClient(config: ArmClientConfig): ArmClient {
     // Our retry replaces the SDK's default so a long Retry-After is handed to the caller, not slept on.
     client.pipeline.removePolicy({ name: 'defaultRetryPolicy' });
     client.pipeline.addPolicy(armRetryPolicy({ ...defaultArmRetryOptions, ...config.retry }), { phase: 'Retry' });
-    client.pipeline.addPolicy(armMetricsPolicy(armRequestCounter(config.registry)), { afterPhase: 'Retry' });
     // Inside the retries: each attempt has a timeout of its own (the token has its own, credentials.ts).
     client.pipeline.addPolicy(requestTimeoutPolicy(config.requestTimeoutMs ?? DEFAULT_ARM_REQUEST_TIMEOUT_MS), { afterPhase: 'Retry' });
     if (config.onCredentialRejected) client.pipeline.addPolicy(credentialRejectionPolicy(config.onCredentialRejected), { afterPhase: 'Retry' });
+    // After Sign, where the bearer token says whose budget a request spends; metrics after pacing, so
+    // that what they count is what reached the wire.
+    if (config.budget) client.pipeline.addPolicy(armBudgetPolicy(config.budget, armPacingCounter(config.registry)), { afterPhase: 'Sign' });
+    client.pipeline.addPolicy(armMetricsPolicy(armRequestCounter(config.registry)), { afterPhase: 'Sign' });
     return client;
   };
   const compute = newCompute(config.subscriptionId);
   const others = new Map<string, ComputeManagementClient>();
 
+  const send: ArmClient['send'] = async (method, url, { body, signal } = {}) => {
+    const request = createPipelineRequest({
+      url: new URL(url, endpoint).toString(),
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(signal ? { abortSignal: signal } : {}),
+    });
+    if (body !== undefined) request.headers.set('Content-Type', 'application/json');
+    let response;
+    try {
+      response = await compute.pipeline.sendRequest(httpClient, request);
+    } catch (error) {
+      throw classifyArmError(error);
+    }
+    const text = response.bodyAsText ?? '';
+    let parsed: unknown = undefined;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    return { status: response.status, headers: { get: (name) => response.headers.get(name) }, body: parsed };
+  };
   return {
     compute,
     subscriptionId: config.subscriptionId,
@@ -79,19 +111,7 @@ export function createArmClient(config: ArmClientConfig): ArmClient {
       if (!other) others.set(subscriptionId.toLowerCase(), (other = newCompute(subscriptionId)));
       return other;
     },
-    async get(url, signal) {
-      const response = await compute.pipeline.sendRequest(httpClient, createPipelineRequest({ url, method: 'GET', ...(signal ? { abortSignal: signal } : {}) }));
-      const text = response.bodyAsText ?? '';
-      let body: unknown = undefined;
-      if (text) {
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = text;
-        }
-      }
-      return { status: response.status, headers: { get: (name) => response.headers.get(name) }, body };
-    },
+    send,
   };
 }
 

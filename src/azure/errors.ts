@@ -72,6 +72,17 @@ export function armErrorFromBody(statusCode: number | undefined, body: { code?: 
   });
 }
 
+/** The `{code, message}` inside an ARM CloudError body (`{error: {...}}`), when the body is one. */
+export function cloudErrorOf(body: unknown): { code?: string; message?: string } | undefined {
+  const error = (body as { error?: unknown } | undefined)?.error;
+  return error && typeof error === 'object' ? (error as { code?: string; message?: string }) : undefined;
+}
+
+/** An ARM answer with an error status, as an ArmError: the CloudError body's code and message, and its Retry-After. */
+export function armErrorFromResponse(response: { status: number; headers: { get(name: string): string | undefined }; body: unknown }): ArmError {
+  return armErrorFromBody(response.status, cloudErrorOf(response.body), parseRetryAfter(response.headers.get('retry-after')));
+}
+
 // What @azure/identity throws when it gets no token: Entra ID refused the client (AuthenticationError:
 // a wrong or expired secret, an unknown client or tenant), or the credential cannot work where it
 // runs (CredentialUnavailableError: no workload identity, no managed identity endpoint). Known by

@@ -3,6 +3,7 @@
 import { armGalleries } from './arm/galleries.ts';
 import { armGalleryImages } from './arm/images.ts';
 import { armImageVersions } from './arm/image-versions.ts';
+import { armResourceGroups } from './arm/resource-groups.ts';
 import { armVirtualMachines } from './arm/virtual-machines.ts';
 import { createArmClient, type ArmClient, type ArmClientConfig } from './client.ts';
 import { pollOperation } from './operations.ts';
@@ -11,6 +12,7 @@ import type { GalleryPort } from './port.ts';
 /** The port over an ARM client (which holds the connections and credential), its calls cancelled by `signal`. */
 export function armGalleryPort(client: ArmClient, signal?: AbortSignal): GalleryPort {
   return {
+    ...armResourceGroups(client, signal),
     ...armGalleries(client, signal),
     ...armGalleryImages(client, signal),
     ...armImageVersions(client, signal),

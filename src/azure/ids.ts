@@ -36,10 +36,10 @@ export function parseGalleryId(id: string | undefined): GalleryRef | undefined {
   return resourceGroup && gallery ? { resourceGroup, gallery } : undefined;
 }
 
-/** An image version's id → {resourceGroup, gallery, image, version}; undefined for anything else. */
-export function parseImageVersionId(id: string | undefined): ImageVersionRef | undefined {
-  const [, , resourceGroup, gallery, image, version] = IMAGE_VERSION_ID.exec(id ?? '') ?? [];
-  return resourceGroup && gallery && image && version ? { resourceGroup, gallery, image, version } : undefined;
+/** An image version's id → its subscription and where it is in it; undefined for anything else. */
+export function parseImageVersionId(id: string | undefined): (ImageVersionRef & { subscriptionId: string }) | undefined {
+  const [, subscriptionId, resourceGroup, gallery, image, version] = IMAGE_VERSION_ID.exec(id ?? '') ?? [];
+  return subscriptionId && resourceGroup && gallery && image && version ? { subscriptionId, resourceGroup, gallery, image, version } : undefined;
 }
 
 /** A virtual machine's id → {subscriptionId, resourceGroup, name}, the id's subscription kept; undefined for anything else. */

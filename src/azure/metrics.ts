@@ -15,6 +15,19 @@ export function armRequestCounter(registry: Registry = defaultRegistry): Counter
   });
 }
 
+/** The counter of requests held back to stay within ARM's budget (budget.ts), in `registry`, created on first use. */
+export function armPacingCounter(registry: Registry = defaultRegistry): Counter<'type' | 'outcome'> {
+  const name = 'labimages_arm_paced_requests_total';
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter<'type' | 'outcome'>;
+  return new Counter({
+    name,
+    help: "ARM requests held back to stay within ARM's budget, by operation type (reads, writes, deletes) and outcome (waited: in-process, a moment; deferred: handed back to its reconcile, which comes back later).",
+    labelNames: ['type', 'outcome'],
+    registers: [registry],
+  });
+}
+
 const resourceGroups: Record<string, string> = {
   galleries: 'galleries',
   'galleries/images': 'galleryImages',
@@ -31,23 +44,33 @@ export function armOperationName(method: string, url: string): string {
   const path = new URL(url, 'https://arm.invalid').pathname;
   const marker = '/providers/microsoft.compute/';
   const at = path.toLowerCase().indexOf(marker);
-  if (at < 0) return 'other';
+  if (at < 0) return microsoftResourcesOperationName(method, path);
   const segments = path.slice(at + marker.length).split('/').filter(Boolean);
   const types = segments.filter((_, index) => index % 2 === 0).map((type) => type.toLowerCase());
   const group = resourceGroups[types.join('/')];
   if (!group) return 'other';
-  const isCollection = segments.length % 2 === 1;
+  return `${group}.${verbOf(method, segments.length % 2 === 1)}`;
+}
+
+/** Resource groups, and the Location-only operations of Microsoft.Resources (`/subscriptions/{s}/operationresults/{id}`). */
+function microsoftResourcesOperationName(method: string, path: string): string {
+  const segments = path.toLowerCase().split('/').filter(Boolean);
+  if (segments[0] !== 'subscriptions' || segments.length > 4) return 'other';
+  if (segments[2] === 'operationresults' && segments.length === 4) return 'operations.get';
+  if (segments[2] !== 'resourcegroups') return 'other';
+  return `resourceGroups.${verbOf(method, segments.length === 3)}`;
+}
+
+function verbOf(method: string, isCollection: boolean): string {
   switch (method.toUpperCase()) {
     case 'GET':
-      return `${group}.${isCollection ? 'list' : 'get'}`;
+      return isCollection ? 'list' : 'get';
     case 'PUT':
-      return `${group}.createOrUpdate`;
+      return 'createOrUpdate';
     case 'PATCH':
-      return `${group}.update`;
-    case 'DELETE':
-      return `${group}.delete`;
+      return 'update';
     default:
-      return `${group}.${method.toLowerCase()}`;
+      return method.toLowerCase();
   }
 }
 

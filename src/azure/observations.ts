@@ -60,6 +60,8 @@ export interface ImageVersionObservation {
   exportUid?: string;
   source: { virtualMachineId?: string; id?: string };
   osDiskSizeGiB?: number;
+  /** Data disk images besides the OS disk (a version made from a VM with data disks has them). */
+  dataDisks: number;
   publishedDate?: Date;
   excludeFromLatest: boolean;
   endOfLifeDate?: Date;
@@ -122,6 +124,7 @@ export function observeImageVersionModel(version: GalleryImageVersion): ImageVer
       ...(source?.id ? { id: source.id } : {}),
     },
     ...(version.storageProfile?.osDiskImage?.sizeInGB === undefined ? {} : { osDiskSizeGiB: version.storageProfile.osDiskImage.sizeInGB }),
+    dataDisks: version.storageProfile?.dataDiskImages?.length ?? 0,
     ...(profile?.publishedDate === undefined ? {} : { publishedDate: profile.publishedDate }),
     excludeFromLatest: profile?.excludeFromLatest ?? false,
     ...(profile?.endOfLifeDate === undefined ? {} : { endOfLifeDate: profile.endOfLifeDate }),

@@ -1,6 +1,6 @@
 import type { OperationState, PollerLike } from '@azure/core-lro';
 import type { ArmClient } from './client.ts';
-import { ArmError, armErrorFromBody, classifyArmError, parseRetryAfter } from './errors.ts';
+import { ArmError, armErrorFromBody, armErrorFromResponse, classifyArmError, cloudErrorOf, parseRetryAfter } from './errors.ts';
 
 /**
  * A started ARM long-running operation, as plain JSON. A controller keeps it in memory to poll it
@@ -82,42 +82,38 @@ export async function startOperation<T>(
   return handleFromInitialResponse(operation, resourceId, initial);
 }
 
-function operationError(body: unknown): { code?: string; message?: string } | undefined {
-  const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
-  return error && typeof error === 'object' ? error : undefined;
-}
-
 /**
  * One look at an operation. Never waits: before the handle's Retry-After it answers InProgress
  * without a request, and otherwise sends exactly one GET (plus the pipeline's own retries).
+ *
+ * Followed as ARM's two protocols say: an `Azure-AsyncOperation` URL answers 200 with the
+ * operation's `status`; a `Location` URL (the only one some operations give, such as a resource
+ * group's or a deployment's DELETE) answers 202 while it runs, 200 or 204 once it succeeded, and an
+ * error status with the operation's error once it failed.
  */
 export async function pollOperation(client: ArmClient, handle: OperationHandle, now = Date.now(), signal?: AbortSignal): Promise<OperationStatus> {
   if (!handle.pollUrl) return { state: 'Succeeded' };
   const waitMs = Date.parse(handle.notBefore) - now;
   if (waitMs > 0) return { state: 'InProgress', handle, retryAfterMs: waitMs };
 
-  let response;
-  try {
-    response = await client.get(handle.pollUrl, signal);
-  } catch (error) {
-    throw classifyArmError(error);
-  }
+  const response = await client.send('GET', handle.pollUrl, signal ? { signal } : {});
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after')) ?? defaultPollIntervalMs;
   const inProgress = (): OperationStatus => ({
     state: 'InProgress',
     handle: { ...handle, notBefore: new Date(now + retryAfterMs).toISOString() },
     retryAfterMs,
   });
-  if (response.status >= 400) throw armErrorFromBody(response.status, operationError(response.body), parseRetryAfter(response.headers.get('retry-after')));
-
-  if (handle.pollVia === 'Location') {
-    if (response.status === 202) return inProgress();
-    return { state: 'Succeeded' };
+  if (response.status >= 400) {
+    const error = armErrorFromResponse(response);
+    // Throttling or a server error on the poll says nothing of the operation: look again later.
+    if (handle.pollVia === 'Location' && !error.retryable) return { state: 'Failed', error };
+    throw error;
   }
+  if (handle.pollVia === 'Location') return response.status === 202 ? inProgress() : { state: 'Succeeded' };
   const status = String((response.body as { status?: unknown } | undefined)?.status ?? '').toLowerCase();
   if (status === 'succeeded') return { state: 'Succeeded' };
   if (status === 'failed' || status === 'canceled' || status === 'cancelled') {
-    const error = armErrorFromBody(undefined, operationError(response.body) ?? { code: 'OperationFailed', message: `${handle.operation} ${status}` });
+    const error = armErrorFromBody(undefined, cloudErrorOf(response.body) ?? { code: 'OperationFailed', message: `${handle.operation} ${status}` });
     return { state: 'Failed', error };
   }
   return inProgress();

@@ -21,6 +21,11 @@ export interface VirtualMachineRef {
   name: string;
 }
 
+export interface ResourceGroupSpec {
+  location: string;
+  tags?: Record<string, string>;
+}
+
 export interface GallerySpec {
   location: string;
   description?: string;
@@ -73,6 +78,11 @@ export interface VirtualMachineSpec {
 // return its handle at once; `poll` looks at it later. Failures are thrown as ArmError (retryable
 // or terminal, with ARM's code).
 
+/** Resource groups (Microsoft.Resources). ARM makes a group in its first answer: there is no operation to follow. */
+export interface ResourceGroups {
+  createResourceGroup(name: string, spec: ResourceGroupSpec): Promise<void>;
+}
+
 export interface Galleries {
   galleryId(ref: GalleryRef): string;
   observeGallery(ref: GalleryRef): Promise<GalleryObservation | undefined>;
@@ -109,6 +119,8 @@ export interface ImageVersions {
 export interface VirtualMachines {
   virtualMachineId(ref: VirtualMachineRef): string;
   observeVirtualMachine(ref: VirtualMachineRef): Promise<VirtualMachineObservation | undefined>;
+  /** In one resource group, or (absent) the whole subscription. */
+  listVirtualMachines(resourceGroup?: string): Promise<VirtualMachineObservation[]>;
   createVirtualMachine(ref: VirtualMachineRef, spec: VirtualMachineSpec): Promise<OperationHandle>;
   deleteVirtualMachine(ref: VirtualMachineRef): Promise<OperationHandle>;
 }
@@ -119,4 +131,4 @@ export interface Operations {
 }
 
 /** Everything the controllers ask of one subscription. Deleting what is already gone is done, not an error. */
-export interface GalleryPort extends Galleries, GalleryImages, ImageVersions, VirtualMachines, Operations {}
+export interface GalleryPort extends ResourceGroups, Galleries, GalleryImages, ImageVersions, VirtualMachines, Operations {}

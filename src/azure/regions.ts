@@ -69,3 +69,10 @@ export function isGenerallyAvailable(region: string): boolean {
   const access = regionAccess(region);
   return access !== undefined && !access.restrictedAccess && !access.comingSoon;
 }
+
+/** Why a known region is not open to every subscription (the published table's flags), or undefined when it is (or is unknown). */
+export function accessRestriction(region: string): 'RestrictedAccess' | 'ComingSoon' | undefined {
+  const access = regionAccess(region);
+  if (access?.restrictedAccess) return 'RestrictedAccess';
+  return access?.comingSoon ? 'ComingSoon' : undefined;
+}

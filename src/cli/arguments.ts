@@ -29,3 +29,10 @@ export function duration(value: string): number {
     throw new InvalidArgumentError((err as Error).message);
   }
 }
+
+/** A Go-style boolean flag, as controller-runtime's: `--flag` or `--flag=true` is true, `--flag=false` false. */
+export function boolean(value: string | undefined): boolean {
+  if (value === undefined || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new InvalidArgumentError('must be true or false');
+}

@@ -80,6 +80,7 @@ export class ControlPlane {
       const apiServerUrl = `https://127.0.0.1:${apiPort}`;
       const etcdUrl = `http://127.0.0.1:${etcdPort}`;
       const credentials = await writeCertificates(dir);
+      await writeFile(join(dir, 'audit-policy.yaml'), dump(auditPolicy));
       const plane = new ControlPlane({
         dir,
         kubeconfigPath: options.kubeconfigPath ?? join(dir, 'kubeconfig'),
@@ -103,6 +104,15 @@ export class ControlPlane {
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /**
+   * The API server's audit log (JSON lines): every request of a ServiceAccount, at level Metadata
+   * (who, verb, resource, answer), and nothing else. Tests read it to see exactly what the
+   * operator, running as its ServiceAccount, asked the API server for.
+   */
+  get auditLogPath(): string {
+    return join(this.dir, 'audit.log');
   }
 
   /** A client configuration as the admin user (system:masters). */
@@ -208,6 +218,14 @@ export class ControlPlane {
   }
 }
 
+/** ServiceAccounts' requests at level Metadata, without the RequestReceived stage; nobody else's. */
+const auditPolicy = {
+  apiVersion: 'audit.k8s.io/v1',
+  kind: 'Policy',
+  omitStages: ['RequestReceived'],
+  rules: [{ level: 'Metadata', userGroups: ['system:serviceaccounts'] }, { level: 'None' }],
+};
+
 function apiServerFlags(at: { dir: string; apiPort: number; apiServerUrl: string; etcdUrl: string }): string[] {
   const file = (name: string) => join(at.dir, 'pki', name);
   return [
@@ -225,6 +243,11 @@ function apiServerFlags(at: { dir: string; apiPort: number; apiServerUrl: string
     '--service-cluster-ip-range=10.0.0.0/24',
     '--authorization-mode=RBAC',
     '--allow-privileged=true',
+    `--audit-policy-file=${join(at.dir, 'audit-policy.yaml')}`,
+    `--audit-log-path=${join(at.dir, 'audit.log')}`,
+    '--audit-log-format=json',
+    '--audit-log-maxsize=100',
+    '--audit-log-maxbackup=1',
     // As envtest: nothing runs the token controller here, and the plugin would refuse pods without it.
     '--disable-admission-plugins=ServiceAccount',
   ];

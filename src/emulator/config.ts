@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { EMULATOR_DEFAULT_TOKEN, simulatedSubscriptionId } from '../azure/simulated.ts';
+import { ARM_BUCKETS, SUBSCRIPTION_BUCKET_MULTIPLIER } from '../azure/rate-limits.ts';
 
 const RoleAssignment = Type.Object(
   {
@@ -58,7 +59,7 @@ const Buckets = Type.Object(
     writes: Type.Optional(Bucket),
     deletes: Type.Optional(Bucket),
     /** The subscription-wide bucket of an operation type is this many times the per-principal one. */
-    subscriptionMultiplier: Type.Number({ minimum: 1, default: 15 }),
+    subscriptionMultiplier: Type.Number({ minimum: 1, default: SUBSCRIPTION_BUCKET_MULTIPLIER }),
   },
   { additionalProperties: false },
 );
@@ -115,13 +116,6 @@ export const demoPrincipal = {
   clientSecret: 'labimages-demo-not-a-secret',
   /** Contributor on the Simulated accounts' subscription, nothing else. */
   scope: `/subscriptions/${simulatedSubscriptionId}`,
-} as const;
-
-/** ARM's token buckets since 2024 (learn.microsoft.com, "Request limits and throttling"). */
-export const armBuckets = {
-  reads: { size: 250, refillPerSecond: 25 },
-  writes: { size: 200, refillPerSecond: 10 },
-  deletes: { size: 200, refillPerSecond: 10 },
 } as const;
 
 /** The principal of the default config that may do everything, the emulator's administrator. */
@@ -187,7 +181,7 @@ function completePrincipal(principal: Static<typeof Principal>, tenantId: string
 
 function completeBuckets(buckets: Static<typeof Buckets> | undefined): BucketsConfig {
   const given = buckets ?? (Value.Default(Buckets, {}) as Static<typeof Buckets>);
-  return { ...given, reads: given.reads ?? armBuckets.reads, writes: given.writes ?? armBuckets.writes, deletes: given.deletes ?? armBuckets.deletes };
+  return { ...given, reads: given.reads ?? ARM_BUCKETS.reads, writes: given.writes ?? ARM_BUCKETS.writes, deletes: given.deletes ?? ARM_BUCKETS.deletes };
 }
 
 /** Reads a config document (already parsed from JSON or YAML); refuses what it cannot use, naming the field. */

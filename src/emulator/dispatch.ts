@@ -49,6 +49,7 @@ export class ArmDispatcher {
       'rg galleries/images/versions item PUT': (r) => versions.put(r),
       'rg galleries/images/versions item PATCH': (r) => versions.patch(r),
       'rg galleries/images/versions item DELETE': (r) => versions.delete(r),
+      'sub virtualmachines list GET': (r) => vms.list(r),
       'rg virtualmachines list GET': (r) => vms.list(r),
       'rg virtualmachines item GET': (r) => vms.get(r),
       'rg virtualmachines item PUT': (r) => vms.put(r),

@@ -70,6 +70,8 @@ export interface RequestCounts {
   byRoute: Record<string, number>;
   /** ARM requests by the principal they were authenticated as (its name). */
   byPrincipal: Record<string, number>;
+  /** ARM answers by HTTP status (429: throttled by ARM's buckets or an injected fault). */
+  byStatus: Record<string, number>;
 }
 
 const maxBodyBytes = 4 * 1024 * 1024;
@@ -160,7 +162,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     () => config,
   );
   await applySeeds(dispatcher, initial.seeds, 'https://localhost', clock());
-  const counts: RequestCounts = { total: 0, byMethod: {}, byRoute: {}, byPrincipal: {} };
+  const counts: RequestCounts = { total: 0, byMethod: {}, byRoute: {}, byPrincipal: {}, byStatus: {} };
   // Ends hung requests when the emulator stops.
   const stopping = new AbortController();
 
@@ -255,10 +257,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'https://emulator.invalid');
     const baseUrl = `https://${request.headers.host ?? 'localhost'}`;
+    const isArm = /^\/subscriptions\//i.test(url.pathname);
     let answer: ArmAnswer;
     try {
       if (url.pathname.startsWith('/_emulator/')) answer = await admin(request, url.pathname, baseUrl);
-      else if (/^\/subscriptions\//i.test(url.pathname)) answer = await arm(request, url, baseUrl);
+      else if (isArm) answer = await arm(request, url, baseUrl);
       else answer = await identity(request, url, baseUrl);
     } catch (error) {
       if (stopping.signal.aborted) return;
@@ -268,6 +271,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         answer = errorAnswer(new CloudError(500, 'InternalServerError', 'The emulator failed to handle the request.'));
       }
     }
+    if (isArm) counts.byStatus[answer.status] = (counts.byStatus[answer.status] ?? 0) + 1;
     send(response, answer);
     log?.debug({ method: request.method, path: url.pathname, status: answer.status }, 'emulator request');
   }

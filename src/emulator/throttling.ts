@@ -3,15 +3,11 @@
 // (learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling).
 // Written here rather than taken from a rate-limit library because the answer must carry what
 // ARM's does: the tokens left in each bucket, and the seconds until the empty one has a token.
+import { remainingHeaders, type OperationType } from '../azure/rate-limits.ts';
 import { CloudError } from './cloud-error.ts';
 import type { BucketConfig, BucketsConfig } from './config.ts';
 
-export type OperationType = 'reads' | 'writes' | 'deletes';
-
-export function operationTypeOf(method: string): OperationType {
-  if (method === 'GET' || method === 'HEAD') return 'reads';
-  return method === 'DELETE' ? 'deletes' : 'writes';
-}
+export { operationTypeOf } from '../azure/rate-limits.ts';
 
 const singular: Record<OperationType, string> = { reads: 'read', writes: 'write', deletes: 'delete' };
 
@@ -83,9 +79,7 @@ export class Throttle {
   }
 
   #headers(type: OperationType, own: Bucket, global: Bucket): Record<string, string> {
-    return {
-      [`x-ms-ratelimit-remaining-subscription-${type}`]: String(Math.max(0, Math.floor(own.tokens))),
-      [`x-ms-ratelimit-remaining-subscription-global-${type}`]: String(Math.max(0, Math.floor(global.tokens))),
-    };
+    const names = remainingHeaders(type);
+    return { [names.principal]: String(Math.max(0, Math.floor(own.tokens))), [names.subscription]: String(Math.max(0, Math.floor(global.tokens))) };
   }
 }

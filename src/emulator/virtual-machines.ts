@@ -93,8 +93,11 @@ export class VirtualMachineHandlers {
     };
   }
 
+  /** In a resource group, or (without one) in the whole subscription. */
   list(request: ArmRequest): ArmAnswer {
-    const vms = this.core.liveUnder(this.core.state.virtualMachines, this.core.key(request.path, 0), request.now, 2);
+    const { subscriptionId, resourceGroup } = request.path;
+    const [prefix, depth] = resourceGroup === undefined ? [`/subscriptions/${subscriptionId}/resourcegroups/`.toLowerCase(), 3] : [this.core.key(request.path, 0), 2];
+    const vms = this.core.liveUnder(this.core.state.virtualMachines, prefix, request.now, depth);
     return this.core.page(
       request,
       vms.map((vm) => this.body(vm, request, false)),

@@ -8,6 +8,7 @@ import { Controller, type ControllerDefinition } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
 import { LeaderElector } from './leaderelection.ts';
+import { MetricsAuthorizer, metricsServingCertificate } from './metrics-auth.ts';
 import { Metrics } from './metrics.ts';
 import { RestClient } from './rest-client.ts';
 import type { RestConfig } from './rest-config.ts';
@@ -49,6 +50,8 @@ export interface ManagerOptions {
   leaderElection?: LeaderElectionConfig;
   /** HOST:PORT for /metrics; absent or "0": no metrics server. */
   metricsBindAddress?: string;
+  /** Serve /metrics over HTTPS to callers the API server authenticates and allows `get` on /metrics (controller-runtime's --metrics-secure). */
+  metricsSecure?: boolean;
   /** HOST:PORT for /healthz and /readyz; absent or "0": no probe server. */
   healthProbeBindAddress?: string;
   /** How long `stop` waits for reconciles in flight (their signals fired); default DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_MS. */
@@ -215,15 +218,25 @@ export class Manager {
   async #serve(): Promise<void> {
     const metrics = parseBindAddress(this.#options.metricsBindAddress ?? '0');
     if (metrics) {
-      const endpoint = new HttpEndpoint({
-        '/metrics': async (_req, res) => {
-          const body = await this.metrics.registry.metrics();
-          res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(body);
+      const secure = this.#options.metricsSecure ?? false;
+      const authorizer = secure ? new MetricsAuthorizer(this.rest) : undefined;
+      const endpoint = new HttpEndpoint(
+        {
+          '/metrics': async (req, res) => {
+            const verdict = authorizer ? await authorizer.check(req, '/metrics') : undefined;
+            if (verdict && verdict.status !== 200) {
+              res.writeHead(verdict.status, { 'Content-Type': 'text/plain' }).end(`${verdict.message ?? ''}\n`);
+              return;
+            }
+            const body = await this.metrics.registry.metrics();
+            res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(body);
+          },
         },
-      });
+        secure ? await metricsServingCertificate() : undefined,
+      );
       this.#endpoints.push(endpoint);
       this.#metricsAddress = await endpoint.listen(metrics);
-      this.log.info({ address: this.#metricsAddress }, 'serving metrics');
+      this.log.info({ address: this.#metricsAddress, secure }, 'serving metrics');
     }
     const health = parseBindAddress(this.#options.healthProbeBindAddress ?? '0');
     if (health) {

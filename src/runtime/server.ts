@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -15,12 +16,12 @@ export function parseBindAddress(address: string): { host: string | undefined; p
   return { host: host ? host : undefined, port: Number(m[3]) };
 }
 
-/** A plain HTTP server answering a few fixed paths; everything else is 404. */
+/** An HTTP (or, given a certificate, HTTPS) server answering a few fixed paths; everything else is 404. */
 export class HttpEndpoint {
   readonly #server: Server;
 
-  constructor(routes: Record<string, Handler>) {
-    this.#server = createServer((req, res) => {
+  constructor(routes: Record<string, Handler>, tls?: { certPem: string; keyPem: string }) {
+    const serve = (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? '/').split('?')[0] as string;
       const handler = routes[path];
       if (!handler || req.method !== 'GET') {
@@ -31,7 +32,8 @@ export class HttpEndpoint {
         if (!res.headersSent) res.writeHead(500);
         res.end(`${String(err)}\n`);
       });
-    });
+    };
+    this.#server = tls ? createTlsServer({ cert: tls.certPem, key: tls.keyPem }, serve) : createServer(serve);
   }
 
   async listen(address: { host: string | undefined; port: number }): Promise<AddressInfo> {

@@ -28,6 +28,8 @@ export interface SharedControlPlane {
   kubeConfig: KubeConfig;
   /** The same admin, for the operator's runtime (Manager, ObjectClient). */
   restConfig: RestConfig;
+  /** The API server's audit log: ServiceAccounts' requests (ControlPlane.auditLogPath). */
+  auditLogPath: string;
   restartApiServer(): Promise<void>;
   compactEtcd(): Promise<number>;
   installCrds(): Promise<void>;
@@ -41,6 +43,7 @@ export function controlPlane(): SharedControlPlane {
     kubeconfigPath: plane.kubeconfigPath,
     kubeConfig: plane.kubeConfig(),
     restConfig: plane.restConfig(),
+    auditLogPath: plane.auditLogPath,
     restartApiServer: () => plane.restartApiServer(),
     compactEtcd: () => plane.compactEtcd(),
     installCrds: async () => installCrdObjects(plane.kubeConfig(), await readProjectCrds()),

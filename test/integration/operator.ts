@@ -16,6 +16,8 @@ export interface TestOperator extends RunningOperator {
 export interface TestOperatorOptions {
   /** The operator watches only this namespace, so suites sharing the control plane stay apart. */
   namespace: string;
+  /** More namespaces to watch, for suites about more than one tenant. */
+  alsoWatch?: string[];
   /** Who the operator is to the API server (`restConfig`) and the tests' client-node view of the same user (`kubeConfig`); default: the control plane's admin. */
   kubeConfig?: KubeConfig;
   restConfig?: RestConfig;
@@ -37,7 +39,7 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
   const operator = await startOperator({
     restConfig: options.restConfig ?? controlPlane().restConfig,
     log: createLogger((process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent'),
-    namespaces: [options.namespace],
+    namespaces: [options.namespace, ...(options.alsoWatch ?? [])],
     emulator: { mode: 'url', url: emulator.url, caPem: emulator.caPem },
     prices: defaultPriceTable,
     regionRetries: 3,

@@ -1,65 +1,63 @@
-// A tenant of the cluster as a platform team sets one up: a ServiceAccount bound to Kubernetes'
-// own `admin` ClusterRole in its namespace, nothing else. The kinds reach `admin` through the
-// aggregated ClusterRoles deploy/ ships (tenant-roles.yaml).
-import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1ClusterRole, type V1PolicyRule } from '@kubernetes/client-node';
-import { ObjectClient, restConfigFromKubeconfig } from '../../src/runtime/index.ts';
-import { isUserFacingRole, renderKustomize } from './deploy/rbac.ts';
+// The people of one namespace, as a cluster gives them rights: a ServiceAccount bound to the
+// built-in `admin` ClusterRole in its namespace only, with the labimages.io rights that
+// deploy/base/tenant-roles.yaml aggregates into `admin`.
+import { CoreV1Api, KubernetesObjectApi, RbacAuthorizationV1Api, type KubeConfig, type V1ClusterRole } from '@kubernetes/client-node';
+import { ObjectClient } from '../../src/runtime/index.ts';
+import { isUserFacingRole, loginAs, renderKustomize, type ServiceAccountLogin } from './deploy/rbac.ts';
 
-export interface Tenant {
+export interface Tenant extends ServiceAccountLogin {
   namespace: string;
-  user: string;
-  kubeConfig: KubeConfig;
-  /** The operator runtime's client, authenticated as the tenant. */
+  /** The operator's runtime client, as this tenant. */
   client: ObjectClient;
 }
 
-const selectorsMatch = (role: V1ClusterRole, labels: Record<string, string>) =>
-  (role.aggregationRule?.clusterRoleSelectors ?? []).some((selector) => Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value));
-
 /**
- * What kube-controller-manager's clusterrole-aggregation controller does, which a control plane of
- * kube-apiserver and etcd alone lacks: every ClusterRole with an aggregationRule gets the rules of
- * the ClusterRoles its selectors match (admin takes edit, which takes view), until nothing changes.
+ * What kube-controller-manager's clusterrole-aggregation controller does, which this control plane
+ * (like controller-runtime's envtest) does not run: every ClusterRole with an aggregationRule gets
+ * the rules of the ClusterRoles its selectors match. Aggregates nest (`edit` is aggregated into
+ * `admin`), so this runs until nothing changes.
  */
 export async function aggregateClusterRoles(admin: KubeConfig): Promise<void> {
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  for (let pass = 0; pass < 5; pass++) {
+  const matches = (role: V1ClusterRole, selector: Record<string, string>) => Object.entries(selector).every(([key, value]) => role.metadata?.labels?.[key] === value);
+  for (let changed = true, passes = 0; changed && passes < 5; passes += 1) {
+    changed = false;
     const roles = (await rbac.listClusterRole()).items;
-    let changed = false;
-    for (const role of roles.filter((candidate) => candidate.aggregationRule)) {
-      const sources = roles.filter((source) => source.metadata?.name !== role.metadata?.name && selectorsMatch(role, source.metadata?.labels ?? {}));
-      const rules: V1PolicyRule[] = [];
-      for (const rule of sources.flatMap((source) => source.rules ?? [])) if (!rules.some((known) => JSON.stringify(known) === JSON.stringify(rule))) rules.push(rule);
-      if (JSON.stringify(rules) === JSON.stringify(role.rules ?? [])) continue;
-      await rbac.replaceClusterRole({ name: role.metadata!.name!, body: { ...role, rules } });
+    for (const aggregate of roles.filter((role) => role.aggregationRule?.clusterRoleSelectors?.length)) {
+      const selectors = aggregate.aggregationRule?.clusterRoleSelectors ?? [];
+      const rules = roles
+        .filter((role) => role.metadata?.name !== aggregate.metadata?.name && selectors.some((s) => matches(role, s.matchLabels ?? {})))
+        .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+        .flatMap((role) => role.rules ?? []);
+      if (JSON.stringify(rules) === JSON.stringify(aggregate.rules ?? [])) continue;
+      await rbac.replaceClusterRole({ name: aggregate.metadata?.name ?? '', body: { ...aggregate, rules } });
       changed = true;
     }
-    if (!changed) return;
   }
 }
 
-/** deploy/'s aggregated ClusterRoles (created once per control plane), aggregated, and a tenant bound to `admin` in `namespace`. */
-export async function createTenant(admin: KubeConfig, namespace: string, name = 'tenant-admin'): Promise<Tenant> {
-  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  const aggregated = (await renderKustomize()).filter((obj): obj is V1ClusterRole => isUserFacingRole(obj));
-  for (const role of aggregated) {
-    await rbac.createClusterRole({ body: role }).catch(async () => rbac.replaceClusterRole({ name: role.metadata!.name!, body: role }));
-  }
+/** deploy/'s aggregated ClusterRoles, created (or left as they are), then aggregated. */
+export async function installTenantRoles(admin: KubeConfig): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(admin);
+  const roles = (await renderKustomize()).filter(isUserFacingRole);
+  for (const role of roles) await api.create(role).catch((err: unknown) => {
+    if ((err as { code?: number }).code !== 409) throw err;
+  });
   await aggregateClusterRoles(admin);
+}
 
-  const core = admin.makeApiClient(CoreV1Api);
-  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
-  await rbac.createNamespacedRoleBinding({
+/** A namespace admin of `namespace` (which must exist): a ServiceAccount with a RoleBinding to `admin` there, and nothing else. */
+export async function namespaceAdmin(admin: KubeConfig, namespace: string, name = 'lab-admin'): Promise<Tenant> {
+  await installTenantRoles(admin);
+  await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  await admin.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
     namespace,
-    body: { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' }, subjects: [{ kind: 'ServiceAccount', name, namespace }] },
+    body: {
+      metadata: { name: `${name}-admin` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    },
   });
-  const token = await core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { expirationSeconds: 3600 } } });
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ ...admin.getCurrentCluster()!, name: 'test' }],
-    users: [{ name, token: token.status!.token }],
-    contexts: [{ name: 'tenant', cluster: 'test', user: name, namespace }],
-    currentContext: 'tenant',
-  });
-  return { namespace, user: `system:serviceaccount:${namespace}:${name}`, kubeConfig, client: new ObjectClient(restConfigFromKubeconfig(kubeConfig.exportConfig(), process.cwd())) };
+  const login = await loginAs(admin, namespace, name);
+  return { ...login, namespace, client: new ObjectClient(login.restConfig) };
 }

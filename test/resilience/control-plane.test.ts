@@ -24,7 +24,9 @@ describe('resilience: kube-apiserver restarts and etcd compaction', function () 
 
   const create = (from: number, count: number) =>
     inParallel(Array.from({ length: count }, (_, i) => from + i), 8, async (i) => {
-      await rig.client.create(RESOURCES.ImageExport, exportManifest(rig.namespace, i, shape));
+      const manifest = exportManifest(rig.namespace, i, shape);
+      // A deleted export's version goes with it only when asked (the default is Retain).
+      await rig.client.create(RESOURCES.ImageExport, { ...manifest, spec: { ...manifest.spec, deletionPolicy: 'Delete' } });
     });
 
   it('misses no change across an API server restart mid-run and a compaction that expires every watch (410 Gone)', async function () {

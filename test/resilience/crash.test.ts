@@ -76,7 +76,7 @@ describe('resilience: the operator SIGKILLed at random moments', function () {
             apiVersion: API_VERSION,
             kind: 'ImageExport',
             metadata: { name: `export-${i}`, namespace },
-            spec: { labAccountRef: { name: accountOf(t) }, source: { labTemplateRef: { name: `template-${t}` } }, image: { name: imageOf(t), osType: 'Windows' } },
+            spec: { labAccountRef: { name: accountOf(t) }, source: { labTemplateRef: { name: `template-${t}` } }, image: { name: imageOf(t), osType: 'Windows' }, deletionPolicy: 'Delete' },
           });
         },
       ),

@@ -4,7 +4,7 @@ import { virtualMachineId } from '../ids.ts';
 import { observeVirtualMachineModel } from '../observations.ts';
 import { startOperation } from '../operations.ts';
 import type { VirtualMachineRef, VirtualMachineSpec, VirtualMachines } from '../port.ts';
-import { callOptions, observe, optional, startDelete } from './calls.ts';
+import { callOptions, collect, observe, optional, startDelete } from './calls.ts';
 
 /**
  * The template VM's body. Its OS disk and NIC go with it (`deleteOption: Delete`): ARM's default is
@@ -42,6 +42,8 @@ export function armVirtualMachines(client: ArmClient, signal?: AbortSignal): Vir
   return {
     virtualMachineId: id,
     observeVirtualMachine: (ref) => observe(async () => observeVirtualMachineModel(await vms(ref).get(ref.resourceGroup, ref.name, { ...options, expand: 'instanceView' }))),
+    listVirtualMachines: (resourceGroup) =>
+      collect(resourceGroup ? client.compute.virtualMachines.list(resourceGroup, options) : client.compute.virtualMachines.listAll(options), observeVirtualMachineModel),
     createVirtualMachine: (ref, spec) =>
       startOperation('virtualMachines.createOrUpdate', id(ref), (lro) => vms(ref).createOrUpdate(ref.resourceGroup, ref.name, virtualMachineBody(ref, spec), lro), signal),
     deleteVirtualMachine: (ref) => startDelete('virtualMachines.delete', id(ref), (lro) => vms(ref).delete(ref.resourceGroup, ref.name, lro), signal),

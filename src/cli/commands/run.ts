@@ -6,7 +6,7 @@ import { DEFAULT_TOKEN_TIMEOUT_MS } from '../../controllers/common/account-conne
 import { DEFAULT_CONCURRENCY, DEFAULT_STALLED_RECHECK_MS, emulatorAt, startOperator, type EmulatorSetting } from '../../operator.ts';
 import { defaultPriceTable, loadPriceTable } from '../../pricing/price-table.ts';
 import { DEFAULT_SYNC_PERIOD_MS, loadRestConfig } from '../../runtime/index.ts';
-import { duration, positiveInt, seconds } from '../arguments.ts';
+import { boolean, duration, positiveInt, seconds } from '../arguments.ts';
 import { readDocument } from '../documents.ts';
 import { untilSignal } from '../signals.ts';
 
@@ -16,6 +16,7 @@ interface RunOptions {
   leaderElect: boolean;
   leaderElectionNamespace?: string;
   metricsBindAddress: string;
+  metricsSecure: boolean;
   healthProbeBindAddress: string;
   concurrency: number;
   syncPeriod: number;
@@ -43,6 +44,7 @@ export function registerRunCommand(program: Command): void {
     .option('--leader-elect', 'elect a leader on a coordination.k8s.io Lease, so only one replica reconciles', false)
     .option('--leader-election-namespace <name>', "namespace of the leader election Lease (default: the pod's namespace)")
     .option('--metrics-bind-address <addr>', 'address /metrics listens on; 0 disables it', ':8080')
+    .option('--metrics-secure [bool]', 'serve /metrics over HTTPS, to callers the API server authenticates (TokenReview) and allows get on /metrics (SubjectAccessReview)', boolean, false)
     .option('--health-probe-bind-address <addr>', 'address /healthz and /readyz listen on; 0 disables it', ':8081')
     .option('--concurrency <n>', 'workers per controller (a key is never reconciled by two at once)', positiveInt, DEFAULT_CONCURRENCY)
     .addOption(new Option('--sync-period <duration>', 'how often every object is reconciled again (drift detection, external images)').argParser(duration).default(DEFAULT_SYNC_PERIOD_MS, `${DEFAULT_SYNC_PERIOD_MS / 60_000}m`))
@@ -81,6 +83,7 @@ export function registerRunCommand(program: Command): void {
         concurrency: options.concurrency,
         leaderElection,
         metricsBindAddress: options.metricsBindAddress,
+        metricsSecure: options.metricsSecure,
         healthProbeBindAddress: options.healthProbeBindAddress,
         emulator: await emulatorSetting(options, command),
         operatorIdentityNamespaces: options.operatorIdentityNamespaces,

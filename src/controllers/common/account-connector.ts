@@ -3,6 +3,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { NAMESPACE_CREDENTIAL_SECRET, type LabAccount } from '../../api/index.ts';
 import {
+  ArmBudget,
   CREDENTIAL_KEYS_HINT,
   DEFAULT_ARM_REQUEST_TIMEOUT_MS,
   EMULATOR_DEFAULT_TOKEN,
@@ -56,6 +57,8 @@ export interface AccountConnectorOptions {
   /** The operator's own identity in an Azure cloud; default DefaultAzureCredential (workload identity). */
   operatorCredential?: (endpoint: IdentityEndpoint) => Promise<TokenCredential>;
   registry?: Registry;
+  /** ARM's budget, which every account's requests are paced to; default: ARM's published buckets. */
+  budget?: ArmBudget;
 }
 
 // A Simulated account without spec.azure gets a subscription and resource group of its own in the emulator.
@@ -114,8 +117,12 @@ export class AccountConnector implements Connector {
   /** One operator identity per Azure cloud, shared by every account that uses it: one token cache, not one per account. */
   readonly #operatorCredentials = new Map<string, Promise<TokenCredential>>();
 
+  /** One for all accounts: accounts of one subscription and principal share ARM's buckets. */
+  readonly #budget: ArmBudget;
+
   constructor(options: AccountConnectorOptions) {
     this.#options = options;
+    this.#budget = options.budget ?? new ArmBudget();
     this.#timeouts = { armRequestMs: options.timeouts?.armRequestMs ?? DEFAULT_ARM_REQUEST_TIMEOUT_MS, tokenMs: options.timeouts?.tokenMs ?? DEFAULT_TOKEN_TIMEOUT_MS };
   }
 
@@ -202,6 +209,7 @@ export class AccountConnector implements Connector {
       requestTimeoutMs: this.#timeouts.armRequestMs,
       ...(this.#options.registry ? { registry: this.#options.registry } : {}),
       onCredentialRejected,
+      budget: this.#budget,
     });
     return { generation, key, client, subscriptionId, resourceGroup, credentials: describeSource(source) };
   }

@@ -52,6 +52,7 @@ export const STALLED_REASONS = {
   ReplicationFailed: 'azure',
   ImageDisabled: 'watched',
   ImageTooLarge: 'spec',
+  DataDisksNotSupported: 'spec',
   CredentialsNotAllowed: 'spec',
   CredentialsRequired: 'spec',
   AdminPasswordSecretNotFound: 'secret',

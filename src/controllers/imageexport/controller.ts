@@ -3,7 +3,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Gauge } from 'prom-client';
 import { EXPORT_PHASES, RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
-import { READY, findCondition, objectKey, type ControllerSetup, type Informer, type Request, type UpdatePredicate } from '../../runtime/index.ts';
+import { READY, findCondition, keyOf, objectKey, splitKey, type ControllerSetup, type Informer, type Request, type UpdatePredicate } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
 import { DepartedAccounts } from '../common/departed-accounts.ts';
 import { BY_ACCOUNT, BY_SOURCE_TEMPLATE, EXPORT_INDEXES, addIndexes } from '../common/indexes.ts';
@@ -59,11 +59,11 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
     const exportsOfTemplate = (obj: KubernetesObject): Request[] => {
       const t = obj as LabTemplate;
       const namespace = t.metadata.namespace ?? '';
-      const names = new Set(exports.byIndex(BY_SOURCE_TEMPLATE, objectKey(namespace, t.metadata.name ?? '')).map((e) => e.metadata.name ?? ''));
-      if (t.spec?.image?.imageExportRef) names.add(t.spec.image.imageExportRef.name);
-      // A template going away may unblock the deletion of any export it used.
-      for (const e of exports.list(namespace)) if (e.metadata.deletionTimestamp) names.add(e.metadata.name ?? '');
-      return [...names].map((name) => ({ namespace, name }));
+      const keys = new Set(exports.byIndex(BY_SOURCE_TEMPLATE, objectKey(namespace, t.metadata.name ?? '')).map(keyOf));
+      if (t.spec?.image?.imageExportRef) keys.add(objectKey(namespace, t.spec.image.imageExportRef.name));
+      // A template going away may unblock the deletion of any export it used, in any namespace.
+      for (const e of exports.list()) if (e.metadata.deletionTimestamp) keys.add(keyOf(e));
+      return [...keys].map(splitKey);
     };
 
     return {

@@ -1,6 +1,6 @@
 // The ImageExport reconciler: makes one image version in the account's gallery from a VM and
 // replicates it, observing Azure before every action so that a restart at any line is safe.
-import { RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
+import { DEFAULT_EXPORT_DELETION_POLICY, RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
 import {
   CREATED_BY_TAG,
   parseImageVersionId,
@@ -17,16 +17,19 @@ import {
   type VirtualMachineObservation,
 } from '../../azure/index.ts';
 import type { Logger } from '../../log.ts';
-import { READY, findCondition, isConditionTrue, type ObjectReader, type ReconcileContext, type Request, type Result } from '../../runtime/index.ts';
+import { READY, findCondition, isConditionTrue, keyOf, type ObjectReader, type ReconcileContext, type Request, type Result } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
 import type { AccountsForDeletion } from '../common/departed-accounts.ts';
-import type { ApiClient, Connector, Recorder } from '../common/deps.ts';
+import type { AccountConnection, ApiClient, Connector, Recorder } from '../common/deps.ts';
+import { BY_ACCOUNT } from '../common/indexes.ts';
 import { ObjectWriter, conditionsOf, isBeingDeleted } from '../common/object-writer.ts';
 import { RELEASED, isOutcome, progressing, stalled, type Released } from '../common/outcome.ts';
 import { checkScope } from '../common/scope.ts';
+import { PollSpread } from './poll-spread.ts';
 import { RecentReads } from './recent-reads.ts';
 import { desiredTargets, planTargets, regionStatuses, sameTargets, type TargetRegion } from './regions.ts';
 import { computeStatus, deletingVersion, deletionBlocked, replicationPollMs, summarize, versionOutcome, type ExportFound, type ExportOutcome } from './status.ts';
+import { describeTemplate, templatesUsing, virtualMachinesUsing } from './users.ts';
 import { VersionChoice, imageKey } from './version-choice.ts';
 import { publishingChanges } from './version.ts';
 
@@ -57,6 +60,15 @@ interface Gallery {
   account: LabAccount;
   port: GalleryPort;
   image: ImageRef;
+  /** Where the account's template VMs are. */
+  resourceGroup: string;
+  subscriptionId: string;
+}
+
+/** The export's image in an attachment's gallery. */
+function galleryImage(exp: ImageExport, account: LabAccount, attachment: GalleryAttachment, connection: AccountConnection): Gallery {
+  const image = { resourceGroup: attachment.spec.gallery.resourceGroup ?? connection.resourceGroup, gallery: attachment.spec.gallery.name, image: exp.spec.image.name };
+  return { account, port: connection.port, image, resourceGroup: connection.resourceGroup, subscriptionId: connection.subscriptionId };
 }
 
 const settled = (resource: { provisioningState?: string } | undefined) => resource?.provisioningState === 'Succeeded';
@@ -81,6 +93,8 @@ export class ImageExportReconciler {
   readonly #operations = new Map<string, { handle: OperationHandle; error?: string }>();
   readonly #recentImages = new RecentReads<ImageObservation | undefined>(RECENT_READ_MS);
   readonly #recentVms = new RecentReads<VirtualMachineObservation | undefined>(RECENT_READ_MS);
+  /** Replication polls, spaced per subscription so their cost stays flat as exports grow. */
+  readonly #polls = new PollSpread();
 
   constructor(deps: ImageExportDeps) {
     this.#deps = deps;
@@ -139,9 +153,7 @@ export class ImageExportReconciler {
     if (!attachment.status?.galleryId || !isConditionTrue(conditionsOf(attachment), READY)) {
       return progressing('NoGalleryAttached', `GalleryAttachment ${attachmentName} of LabAccount ${accountName} is not Ready yet`);
     }
-    const connection = await this.#deps.connector.connect(account, signal);
-    const image = { resourceGroup: attachment.spec.gallery.resourceGroup ?? connection.resourceGroup, gallery: attachment.spec.gallery.name, image: exp.spec.image.name };
-    return { account, port: connection.port, image };
+    return galleryImage(exp, account, attachment, await this.#deps.connector.connect(account, signal));
   }
 
   /** A source VM named by its ARM id must lie in the account's scope: judged before any ARM call. */
@@ -245,33 +257,44 @@ export class ImageExportReconciler {
       wait = requeueAfter(handle, now);
     }
     const regions = regionStatuses(targets, observed, plan.retries, this.#deps.settings.regionRetries);
-    if (wait === undefined && !summarize(regions).done) {
+    const uid = exp.metadata.uid ?? '';
+    if (summarize(regions).done) this.#polls.done(uid);
+    else if (wait === undefined) {
       const replicated = findCondition(conditionsOf(exp), 'Replicated');
       const since = Math.max(Date.parse(exp.status?.startTime ?? '') || now, replicated?.status === 'False' ? Date.parse(replicated.lastTransitionTime) : 0);
-      wait = replicationPollMs(now - since);
+      wait = this.#polls.intervalMs(g.subscriptionId, uid, replicationPollMs(now - since), now);
     }
     if (plan.wakeAt !== undefined) wait = Math.min(wait ?? Infinity, retryAfter(plan.wakeAt - now));
     return versionOutcome({ ...this.#facts(g, ref, targets, observed, regions), exported: true }, wait);
   }
 
   #facts(g: Gallery, ref: ImageVersionRef, targets: TargetRegion[], observed: ImageVersionObservation, regions: ReturnType<typeof regionStatuses>) {
-    return { version: ref.version, imageVersionId: g.port.imageVersionId(ref), targets, regions, ...(observed.osDiskSizeGiB === undefined ? {} : { sizeGiB: observed.osDiskSizeGiB }) };
+    const sizeGiB = observed.osDiskSizeGiB === undefined ? {} : { sizeGiB: observed.osDiskSizeGiB };
+    return { version: ref.version, imageVersionId: g.port.imageVersionId(ref), targets, regions, ...sizeGiB, dataDisks: observed.dataDisks };
   }
 
   /**
-   * One pass over an export being deleted: it waits for the templates that use it, then deletes
-   * its version (found by tag, so also one made just before a crash, and never another export's)
-   * unless deletionPolicy is Retain.
+   * One pass over an export being deleted. Its version is deleted (deletionPolicy Delete) only once
+   * nothing uses it (users.ts). Users in the export's namespace are waited for, and so are users
+   * elsewhere, unless the export's account is going too (its namespace is being deleted, or a prune):
+   * then nothing there may wait on another tenant, so the version is kept for them, with a Warning
+   * Event, and the export goes. The version is found by tag, so also one made just before a crash,
+   * and never another export's.
    */
   async #delete(exp: ImageExport, { log, signal }: ReconcileContext): Promise<ExportOutcome | Released> {
-    const blockedBy = templatesUsing(exp, this.#deps.templates);
-    if (blockedBy.length > 0) return deletionBlocked(blockedBy);
+    const namespace = exp.metadata.namespace;
+    const account = this.#deps.accountsForDeletion.get(exp.spec.labAccountRef.name, namespace);
+    const accountGoing = !account || isBeingDeleted(account);
+    const templates = templatesUsing(exp, this.#deps.templates, this.#deps.accounts);
+    const elsewhere = templates.filter((t) => t.metadata.namespace !== namespace);
+    if (templates.length > elsewhere.length || (elsewhere.length > 0 && !accountGoing)) return deletionBlocked(templates.map((t) => describeTemplate(t, namespace)));
     const uid = exp.metadata.uid ?? '';
-    if ((exp.spec.deletionPolicy ?? 'Delete') === 'Retain') return this.#forget(uid);
-    const g = await this.#versionsGallery(exp, signal);
-    if (typeof g === 'string') {
+    if (elsewhere.length > 0) return this.#keep(exp, uid, elsewhere.map((t) => describeTemplate(t, namespace)));
+    if ((exp.spec.deletionPolicy ?? DEFAULT_EXPORT_DELETION_POLICY) === 'Retain') return this.#forget(uid);
+    const g = account ? await this.#galleryToDelete(exp, account, signal) : progressing('AccountNotFound', `LabAccount ${exp.spec.labAccountRef.name} is gone`);
+    if (isOutcome(g)) {
       // Without the account's gallery nothing can be deleted; keeping the finalizer would block the namespace for ever.
-      if (exp.status?.version) this.#deps.events.event(exp, 'Warning', 'ImageVersionLeft', `Could not delete image version ${exp.status.version}: ${g}`, 'Delete');
+      if (exp.status?.version) this.#deps.events.event(exp, 'Warning', 'ImageVersionLeft', `Could not delete image version ${exp.status.version}: ${g.message}`, 'Delete');
       return this.#forget(uid);
     }
     // The recorded version is looked at first, so that deleting many exports does not list the image for each.
@@ -279,48 +302,43 @@ export class ImageExportReconciler {
     const mine = recorded?.exportUid === uid ? recorded : await g.port.findImageVersionByExportUid(g.image, uid);
     if (!mine) return this.#forget(uid);
     if (mine.provisioningState === 'Deleting') return deletingVersion(exp.status?.version, SHORT_POLL_MS);
+    const vms = await virtualMachinesUsing(g.port, mine.id, [g.resourceGroup]);
+    if (vms.length > 0) return accountGoing ? this.#keep(exp, uid, vms) : deletionBlocked(vms, this.#deps.settings.stalledRecheckMs);
     log.info({ version: mine.name }, 'deleting image version');
     return deletingVersion(exp.status?.version, requeueAfter(await g.port.deleteImageVersion({ ...g.image, version: mine.name })));
   }
 
   /**
-   * Where the export's version is, to delete it: the image status.imageVersionId names, reached
-   * through the account even when the account was deleted just before (a prune deletes all at
-   * once), and whatever the attachment's state; the attached gallery when no version was recorded.
-   * A string says why there is no way there.
+   * Where the export's version is, to delete it: the id status recorded (in the account's
+   * subscription), else the account's gallery. Neither needs the account or its attachment Ready:
+   * both may be going away with the export (the account may even be gone just before: a prune
+   * deletes all at once, see DepartedAccounts).
    */
-  async #versionsGallery(exp: ImageExport, signal: AbortSignal): Promise<Pick<Gallery, 'port' | 'image'> | string> {
+  async #galleryToDelete(exp: ImageExport, account: LabAccount, signal: AbortSignal): Promise<Gallery | ExportOutcome> {
+    const connection = await this.#deps.connector.connect(account, signal);
     const recorded = parseImageVersionId(exp.status?.imageVersionId);
-    if (!recorded) {
-      const gallery = await this.#galleryOf(exp, signal);
-      return isOutcome(gallery) ? gallery.message : gallery;
+    if (recorded && recorded.subscriptionId.toLowerCase() === connection.subscriptionId.toLowerCase()) {
+      const image = { resourceGroup: recorded.resourceGroup, gallery: recorded.gallery, image: recorded.image };
+      return { account, port: connection.port, image, resourceGroup: connection.resourceGroup, subscriptionId: connection.subscriptionId };
     }
-    const accountName = exp.spec.labAccountRef.name;
-    const account = this.#deps.accountsForDeletion.get(accountName, exp.metadata.namespace);
-    if (!account) return `LabAccount ${accountName} is gone`;
-    const { port } = await this.#deps.connector.connect(account, signal);
-    return { port, image: { resourceGroup: recorded.resourceGroup, gallery: recorded.gallery, image: recorded.image } };
+    const attachments = this.#deps.attachments.byIndex(BY_ACCOUNT, keyOf(account)).filter((a) => a.status?.galleryId);
+    const attachment = attachments.find((a) => a.metadata.name === account.status?.gallery?.attachment) ?? attachments[0];
+    if (!attachment) return progressing('NoGalleryAttached', `no gallery is attached to LabAccount ${account.metadata.name}`);
+    return galleryImage(exp, account, attachment, connection);
+  }
+
+  /** The export goes and its version stays, for those still using it. */
+  #keep(exp: ImageExport, uid: string, users: string[]): Released {
+    const version = exp.status?.version ?? 'of this export';
+    this.#deps.events.event(exp, 'Warning', 'ImageVersionKept', `Image version ${version} stays in the gallery: used by ${users.join(', ')}; delete it in Azure once nothing uses it`, 'Delete');
+    return this.#forget(uid);
   }
 
   /** What this process remembered of an export that is going. */
   #forget(uid: string): Released {
     this.#operations.delete(uid);
     this.#versions.forget(uid);
+    this.#polls.done(uid);
     return RELEASED;
   }
-}
-
-/** LabTemplates that use the export: by reference, or by the gallery image version it made. */
-export function templatesUsing(exp: ImageExport, templates: ObjectReader<LabTemplate>): string[] {
-  const { version, imageVersionId } = exp.status ?? {};
-  return templates
-    .list(exp.metadata.namespace)
-    .filter((t) => {
-      const image = t.spec?.image ?? {};
-      if (image.imageExportRef?.name === exp.metadata.name) return true;
-      if (!version || image.galleryImage?.name !== exp.spec.image.name || t.spec.labAccountRef.name !== exp.spec.labAccountRef.name) return false;
-      return image.galleryImage.version === version || (!!imageVersionId && t.status?.image?.versionId?.toLowerCase() === imageVersionId.toLowerCase());
-    })
-    .map((t) => t.metadata.name ?? '')
-    .sort();
 }

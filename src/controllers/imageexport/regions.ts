@@ -12,16 +12,16 @@ export interface TargetRegion {
 }
 
 /**
- * The export's target regions: spec.replication, else the account's spec.replication, else every
- * region of the account's geography (an empty list means the geography too). A region outside
- * the geography is for the user to fix.
+ * The export's target regions: spec.replication, else the account's spec.replication, else the
+ * available regions of the account's geography (an empty list means those too); restricted-access
+ * and coming-soon regions only when listed. A region outside the geography is for the user to fix.
  */
 export function desiredTargets(exp: ImageExport, account: LabAccount): TargetRegion[] {
   const own = exp.spec.replication;
   const defaults = account.spec.replication;
   const geography = (account.status?.regions ?? []).map(normalizeRegion);
   const regions = own?.regions ?? defaults?.regions;
-  const names = regions?.length ? [...new Set(regions.map(normalizeRegion))] : geography;
+  const names = regions?.length ? [...new Set(regions.map(normalizeRegion))] : (account.status?.availableRegions?.map(normalizeRegion) ?? geography);
   const outside = names.filter((name) => !geography.includes(name));
   if (outside.length > 0) {
     throw new StalledError(

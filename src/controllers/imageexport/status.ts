@@ -18,7 +18,8 @@ export interface ExportFound {
   targets?: readonly TargetRegion[];
   regions?: RegionReplicationStatus[];
   sizeGiB?: number;
-  /** Being deleted: the LabTemplates that still use the export (none: the deletion is under way). */
+  dataDisks?: number;
+  /** Being deleted: what still uses the export's version (none: the deletion is under way). */
   blockedBy?: string[];
 }
 
@@ -62,6 +63,7 @@ export interface VersionFacts {
   targets: readonly TargetRegion[];
   regions: RegionReplicationStatus[];
   sizeGiB?: number;
+  dataDisks?: number;
   /** The version exists and its creation has finished. */
   exported: boolean;
 }
@@ -90,9 +92,10 @@ function partialMessage(version: string, regions: readonly RegionReplicationStat
   );
 }
 
-/** Deletion waits for the LabTemplates that use the export. */
-export function deletionBlocked(blockedBy: string[]): ExportOutcome {
-  return retrying('InUse', `Used by LabTemplate ${blockedBy.join(', ')}: the export is deleted once no template uses it`, { found: { blockedBy } });
+/** Deletion waits for what uses the export's version (`LabTemplate t1`, `VM vm1`); `requeueAfter` when no watch tells of their going. */
+export function deletionBlocked(blockedBy: string[], requeueAfter?: number): ExportOutcome {
+  const message = `Used by ${blockedBy.join(', ')}: the export's image version is deleted once nothing uses it`;
+  return retrying('InUse', message, { found: { blockedBy }, ...(requeueAfter === undefined ? {} : { requeueAfter }) });
 }
 
 /** The export's image version is being deleted. */
@@ -144,6 +147,7 @@ export function computeStatus(previous: ImageExportStatus | undefined, generatio
   const version = found.version ?? previous?.version;
   const regions = found.regions ?? previous?.regions;
   const sizeGiB = found.sizeGiB ?? previous?.sizeGiB;
+  const dataDisks = found.dataDisks ?? previous?.dataDisks;
   const summary = regions ? summarize(regions) : undefined;
   const phase = phaseOf(outcome, found, previous, version);
   markExportConditions(conditions, outcome, found, version);
@@ -162,6 +166,7 @@ export function computeStatus(previous: ImageExportStatus | undefined, generatio
     ...(summary ? { progress: summary.progress, progressDisplay: `${summary.progress}%`, regionsReady: summary.regionsReady } : {}),
     ...(regions ? { regions } : {}),
     ...(sizeGiB !== undefined ? { sizeGiB } : {}),
+    ...(dataDisks !== undefined ? { dataDisks } : {}),
     ...(cost ? { estimatedMonthlyCost: cost } : {}),
     ...(startTime ? { startTime } : {}),
     ...(completionTime ? { completionTime } : {}),

@@ -1,6 +1,6 @@
 // Where a lab account lives and may replicate: its geography, judged from its spec alone.
-import type { LabAccountSpec } from '../../api/index.ts';
-import { DEFAULT_CLOUD, geographyOf, isKnownRegion, normalizeRegion, regionsOfGeography } from '../../azure/index.ts';
+import type { LabAccountSpec, LabAccountStatus } from '../../api/index.ts';
+import { DEFAULT_CLOUD, accessRestriction, geographyOf, isKnownRegion, normalizeRegion, regionsOfGeography } from '../../azure/index.ts';
 import { StalledError } from '../common/stalled.ts';
 
 /** Where an account may replicate: its geography's regions, or, where the operator has no geography data, the regions its spec names. */
@@ -34,6 +34,30 @@ export function geographyOfAccount(spec: LabAccountSpec): AccountPlace {
     throw new StalledError('UnknownLocation', `spec.location ${JSON.stringify(spec.location)} is not a known Azure region: use a programmatic region name such as westeurope`);
   }
   return place;
+}
+
+type RegionChoice = Required<Pick<LabAccountStatus, 'availableRegions' | 'excludedRegions'>>;
+
+const exclusionMessages = {
+  RestrictedAccess: 'Azure opens it only to subscriptions with a business need, after a request to Microsoft',
+  ComingSoon: 'announced by Azure, not open yet',
+} as const;
+
+/**
+ * Which regions of the geography an export replicates to by default: those open to every
+ * subscription, as the lab platform chooses, and the account's own location (the user chose it, so
+ * it is theirs to use). Restricted-access and coming-soon regions are only used when listed.
+ */
+export function regionChoice(location: string, regions: readonly string[]): RegionChoice {
+  const own = normalizeRegion(location);
+  const availableRegions: string[] = [];
+  const excludedRegions: RegionChoice['excludedRegions'] = [];
+  for (const name of regions) {
+    const reason = name === own ? undefined : accessRestriction(name);
+    if (!reason) availableRegions.push(name);
+    else excludedRegions.push({ name, reason, message: `${exclusionMessages[reason]}: list it in spec.replication.regions to replicate there once the subscription may use it` });
+  }
+  return { availableRegions, excludedRegions };
 }
 
 /** Replication defaults must stay inside the geography (a lab platform's rule); names the first region that does not. */

@@ -8,7 +8,7 @@ import { progressing, stalled } from '../common/outcome.ts';
 import { checkScope } from '../common/scope.ts';
 import type { TemplateImage, TemplateOutcome } from './status.ts';
 
-/** Lab platforms take a single OS disk under this size. */
+/** Lab platforms take a single OS disk (no data disks) under this size. */
 export const MAX_OS_DISK_GIB = 128;
 
 /** What spec.image resolved to, with what the rules need to judge it. */
@@ -19,6 +19,8 @@ export interface ResolvedImage {
   name?: string;
   /** Size of the OS disk, when known. */
   sizeGiB?: number;
+  /** Data disk images besides the OS disk, when known. */
+  dataDisks?: number;
 }
 
 /** The template's region: spec.location, else the account's. */
@@ -73,6 +75,7 @@ export function resolveExport(template: LabTemplate, imageExport: ImageExport): 
     image: { versionId: imageVersionId, version, osState: imageExport.spec.image.osState ?? 'Specialized' },
     name: imageExport.spec.image.name,
     ...(imageExport.status?.sizeGiB === undefined ? {} : { sizeGiB: imageExport.status.sizeGiB }),
+    ...(imageExport.status?.dataDisks === undefined ? {} : { dataDisks: imageExport.status.dataDisks }),
   };
 }
 
@@ -116,6 +119,7 @@ export function resolveObservedVersion(name: string, version: string, osState: T
     image: { versionId: observed.id, version, ...(osState ? { osState } : {}) },
     name,
     ...(observed.osDiskSizeGiB === undefined ? {} : { sizeGiB: observed.osDiskSizeGiB }),
+    dataDisks: observed.dataDisks,
   };
 }
 
@@ -137,6 +141,12 @@ export function checkRules(template: LabTemplate, resolved: ResolvedImage, enabl
   }
   if (resolved.sizeGiB !== undefined && resolved.sizeGiB >= MAX_OS_DISK_GIB) {
     return stalled('ImageTooLarge', `the image's OS disk is ${resolved.sizeGiB} GB; lab templates take a single OS disk under ${MAX_OS_DISK_GIB} GB`);
+  }
+  if (resolved.dataDisks !== undefined && resolved.dataDisks > 0) {
+    return stalled(
+      'DataDisksNotSupported',
+      `the image has ${resolved.dataDisks} data disk(s) besides its OS disk; lab templates take a single OS disk: choose an image made from a VM without data disks`,
+    );
   }
   const vm = template.spec.vm ?? {};
   const credentials = vm.adminUsername !== undefined || vm.adminPasswordSecretRef !== undefined;

@@ -35,7 +35,7 @@ describe('API defaults and status (real API server)', function () {
       source: { labTemplateRef: { name: 'cs101-template' } },
       image: { name: 'ubuntu-cs101', osType: 'Linux', osState: 'Specialized', hyperVGeneration: 'V2' },
       excludeFromLatest: false,
-      deletionPolicy: 'Delete',
+      deletionPolicy: 'Retain',
     });
     expect((await objects.get('labtemplates', 'defaults')).spec).to.deep.equal({
       labAccountRef: { name: 'cs-dept' },

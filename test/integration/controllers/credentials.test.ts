@@ -10,7 +10,7 @@ import { raw, requestCounts, rsaCertificate } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
-import { createTenant, type Tenant } from '../tenant.ts';
+import { namespaceAdmin, type Tenant } from '../tenant.ts';
 import { condition, isReady, stalledMessage } from './galleryattachment-helpers.ts';
 
 const TEAM_SUBSCRIPTION = '00000000-0000-0000-0000-0000000000c1';
@@ -41,7 +41,7 @@ describe('credentials and tenancy: each team acts as its own principal, inside i
     const { kubeConfig, installCrds } = controlPlane();
     await installCrds();
     const namespace = await createTestNamespace(kubeConfig, 'tenancy');
-    tenant = await createTenant(kubeConfig, namespace);
+    tenant = await namespaceAdmin(kubeConfig, namespace);
     op = await startTestOperator({
       namespace,
       emulatorOptions: {

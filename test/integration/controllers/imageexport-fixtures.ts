@@ -35,13 +35,13 @@ async function complete(port: GalleryPort, handle: OperationHandle): Promise<voi
 }
 
 /** A running VM in the account's resource group, to export from; returns its id. */
-export async function createSourceVm(port: GalleryPort, namespace: string, name: string, osType: 'Linux' | 'Windows' = 'Windows'): Promise<string> {
+export async function createSourceVm(port: GalleryPort, namespace: string, name: string, osType: 'Linux' | 'Windows' = 'Windows', location = 'eastus'): Promise<string> {
   const ref = { resourceGroup: `labimages-${namespace}`, name };
   const marketplace =
     osType === 'Windows'
       ? { publisher: 'MicrosoftWindowsDesktop', offer: 'windows-11', sku: 'win11-24h2-pro', version: 'latest' }
       : { publisher: 'canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' };
-  await complete(port, await port.createVirtualMachine(ref, { location: 'eastus', size: 'Standard_D2s_v5', image: { marketplace }, admin: { username: 'labadmin', password: 'Secret-Passw0rd!' } }));
+  await complete(port, await port.createVirtualMachine(ref, { location, size: 'Standard_D2s_v5', image: { marketplace }, admin: { username: 'labadmin', password: 'Secret-Passw0rd!' } }));
   return port.virtualMachineId(ref);
 }
 

@@ -236,8 +236,9 @@ describe('ImageExport controller', function () {
     await op.client.delete(RESOURCES.LabTemplate, ns, 'ubuntu-template');
   });
 
-  it('blocks deletion while a LabTemplate uses the export, then deletes the version', async () => {
-    const ready = await untilExport(op.client, ns, 'win11-cs101', isReady, 'Ready');
+  it('blocks deletion while a LabTemplate uses the export, then deletes the version (deletionPolicy Delete)', async () => {
+    await op.client.mergePatch(RESOURCES.ImageExport, ns, 'win11-cs101', { spec: { deletionPolicy: 'Delete' } });
+    const ready = await untilExport(op.client, ns, 'win11-cs101', (x) => isReady(x) && x.status?.observedGeneration === x.metadata.generation, 'Ready, Delete seen');
     const template: LabTemplate = {
       apiVersion: API_VERSION,
       kind: 'LabTemplate',
@@ -257,10 +258,11 @@ describe('ImageExport controller', function () {
     expect(await versionsOf(port, ns, 'win11-cs101', ready.metadata.uid!)).to.have.length(0);
   });
 
-  it('deletes only its own version, and keeps it with deletionPolicy Retain', async () => {
+  it('deletes only its own version with deletionPolicy Delete, and keeps it with Retain, the default', async () => {
     const [a, b] = await Promise.all([getExport(op.client, ns, 'shared-a'), getExport(op.client, ns, 'shared-b')]);
-    await op.client.mergePatch(RESOURCES.ImageExport, ns, 'shared-b', { spec: { deletionPolicy: 'Retain' } });
-    await untilExport(op.client, ns, 'shared-b', (x) => x.status?.observedGeneration === x.metadata.generation, 'saw Retain');
+    expect(b?.spec.deletionPolicy).to.equal('Retain');
+    await op.client.mergePatch(RESOURCES.ImageExport, ns, 'shared-a', { spec: { deletionPolicy: 'Delete' } });
+    await untilExport(op.client, ns, 'shared-a', (x) => x.status?.observedGeneration === x.metadata.generation, 'saw Delete');
     await op.client.delete(RESOURCES.ImageExport, ns, 'shared-a');
     await op.client.delete(RESOURCES.ImageExport, ns, 'shared-b');
     await eventually(async () => !(await getExport(op.client, ns, 'shared-a')) && !(await getExport(op.client, ns, 'shared-b')), { what: 'both exports gone' });

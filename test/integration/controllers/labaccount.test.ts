@@ -4,7 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { defaultTenantId, demoPrincipal } from '../../../src/emulator/config.ts';
-import { requestCounts, setFaults } from '../emulator/helpers.ts';
+import { defaultToken } from '../../../src/emulator/index.ts';
+import { raw, requestCounts, setFaults } from '../emulator/helpers.ts';
+import { namespaceAdmin, type Tenant } from '../tenant.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
@@ -121,5 +123,50 @@ describe('LabAccount controller', function () {
       await setFaults(op.emulator, { authorizationFailures: null });
     }
     await eventually(async () => isReady(await getAccount(op, 'refused')), { what: 'refused Ready once Azure accepts the credentials' });
+  });
+});
+
+describe('LabAccount controller: resource groups, where ARM has only the groups someone created', function () {
+  let op: TestOperator;
+  let tenant: Tenant;
+
+  before(async function () {
+    await controlPlane().installCrds();
+    const namespace = await createTestNamespace(controlPlane().kubeConfig, 'lacctrg');
+    tenant = await namespaceAdmin(controlPlane().kubeConfig, namespace);
+    const operator = await startTestOperator({
+      namespace,
+      // A strict emulator: no resource group exists until it is created (ARM's behaviour).
+      emulatorOptions: { config: { principals: [{ name: 'labimages-emulator', tokens: [defaultToken], roles: [{ scope: '/', access: 'write' }] }] } },
+    });
+    // Accounts are made and read by the namespace's admin, not the cluster's.
+    op = { ...operator, client: tenant.client };
+  });
+
+  after(async function () {
+    await op?.stop();
+    await tenant?.forget();
+  });
+
+  it('creates labimages-<namespace> for a Simulated account that names no group, with an Event', async function () {
+    const created = await createAccount(op, 'own-group');
+    await eventually(async () => isReady(await getAccount(op, 'own-group')), { what: 'own-group Ready' });
+    const group = await raw(op.emulator, 'GET', `/subscriptions/${simulatedSubscriptionId}/resourcegroups/labimages-${op.namespace}?api-version=2024-11-01`);
+    expect(group.status).to.equal(200);
+    expect(group.body).to.deep.include({ location: 'westeurope' });
+    await eventually(async () => (await eventsAbout(op, created)).some((e) => e.reason === 'ResourceGroupCreated'), { what: 'a ResourceGroupCreated Event' });
+  });
+
+  it('Stalls ResourceGroupNotFound for a group it names, saying what to create, and recovers once it exists', async function () {
+    const subscriptionId = '11111111-2222-3333-4444-555555555555';
+    await createAccount(op, 'named-group', { azure: { subscriptionId, resourceGroup: 'labs-rg' } });
+    const message = await eventually(async () => stalledMessage(await getAccount(op, 'named-group'), 'ResourceGroupNotFound'), { what: 'ResourceGroupNotFound' });
+    expect(message).to.contain('labs-rg').and.contain('spec.azure.resourceGroup').and.contain('az group create --name labs-rg');
+    // The operator does not make a group the user named.
+    expect((await raw(op.emulator, 'GET', `/subscriptions/${subscriptionId}/resourcegroups/labs-rg?api-version=2024-11-01`)).status).to.equal(404);
+
+    const made = await raw(op.emulator, 'PUT', `/subscriptions/${subscriptionId}/resourcegroups/labs-rg?api-version=2024-11-01`, { location: 'westeurope' });
+    expect(made.status).to.equal(201);
+    await eventually(async () => isReady(await getAccount(op, 'named-group')), { what: 'named-group Ready once the group exists (rechecked)' });
   });
 });

@@ -11,6 +11,7 @@ import { raw } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
+import { namespaceAdmin, type Tenant } from '../tenant.ts';
 import { armPort, condition, createAccount, createAttachment, eventsAbout, getAccount, getAttachment, isReady, stalledMessage, uploadImage, waitingMessage } from './galleryattachment-helpers.ts';
 
 const run = promisify(execFile);
@@ -19,6 +20,7 @@ const ACCOUNT = 'cs-dept';
 const GALLERY = 'labgallery';
 const PASSWORD = 'Never-Logged-Passw0rd!';
 const WINDOWS_11 = { publisher: 'MicrosoftWindowsDesktop', offer: 'windows-11', sku: 'win11-24h2-pro' };
+const WINDOWS_11_LATEST = { ...WINDOWS_11, version: 'latest' };
 const ADMIN = { adminUsername: 'labadmin', adminPasswordSecretRef: { name: 'cs101-admin', key: 'password' } };
 
 function createTemplate(op: TestOperator, name: string, spec: Partial<LabTemplateSpec> & Pick<LabTemplateSpec, 'image'>): Promise<LabTemplate> {
@@ -77,9 +79,10 @@ async function accountWithGallery(op: TestOperator, images?: Parameters<typeof c
  * An image uploaded outside any lab: a definition, a VM from the marketplace (its OS disk of
  * `diskGiB`), and a version made from that VM, replicated to the whole geography.
  */
-/** Every resource of one type (`Microsoft.Compute/disks`) in a resource group of the test's emulator, as ARM lists them. */
+/** Every resource of one type (`Microsoft.Compute/disks`, NICs, VMs) in a resource group of the test's emulator, as ARM lists them. */
 async function listIn(op: TestOperator, resourceGroup: string, type: string): Promise<unknown[]> {
-  const apiVersion = type.startsWith('Microsoft.Network') ? '2024-05-01' : '2024-03-02';
+  const apiVersions: Record<string, string> = { 'Microsoft.Network/networkInterfaces': '2024-05-01', 'Microsoft.Compute/disks': '2024-03-02', 'Microsoft.Compute/virtualMachines': '2024-07-01' };
+  const apiVersion = apiVersions[type];
   const answer = await raw(op.emulator, 'GET', `/subscriptions/${simulatedSubscriptionId}/resourceGroups/${resourceGroup}/providers/${type}?api-version=${apiVersion}`);
   expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
   return (answer.body as { value: unknown[] }).value;
@@ -266,6 +269,31 @@ describe('LabTemplate controller: rules', function () {
     expect(await untilStalled(op, 'uses-huge', 'ImageTooLarge')).to.contain('200 GB');
   });
 
+  it('Stalls an image with data disks: lab templates take a single OS disk', async function () {
+    // A VM made outside any lab, with a data disk beside its OS disk, exported as it is.
+    const resourceGroup = simulatedResourceGroup({ metadata: { namespace: op.namespace } } as LabAccount);
+    const vmPath = `/subscriptions/${simulatedSubscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachines/with-data-disk`;
+    const put = await raw(op.emulator, 'PUT', `${vmPath}?api-version=2024-07-01`, {
+      location: 'westeurope',
+      properties: {
+        hardwareProfile: { vmSize: 'Standard_D2s_v5' },
+        storageProfile: { imageReference: WINDOWS_11_LATEST, dataDisks: [{ lun: 0, createOption: 'Empty', diskSizeGB: 32 }] },
+        osProfile: { computerName: 'datadisk', adminUsername: 'labadmin', adminPassword: PASSWORD },
+      },
+    });
+    expect(put.status, JSON.stringify(put.body)).to.equal(201);
+    await eventually(async () => (await port.observeVirtualMachine({ resourceGroup, name: 'with-data-disk' }))?.provisioningState === 'Succeeded', { what: 'the VM made' });
+    await createExport(op, 'with-data', { virtualMachineId: vmPath }, 'with-data');
+    const exported = await eventually(async () => {
+      const e = await getExport(op, 'with-data');
+      return isReady(e) && e;
+    }, { what: 'the export Ready', timeoutMs: 60_000 });
+    expect(exported.status?.dataDisks).to.equal(1);
+    await createTemplate(op, 'uses-data', { image: { imageExportRef: { name: 'with-data' } } });
+    expect(await untilStalled(op, 'uses-data', 'DataDisksNotSupported')).to.contain('1 data disk');
+    expect(await observeTemplateVm(op, (await getTemplate(op, 'uses-data'))!)).to.equal(undefined);
+  });
+
   it('needs a subnet with provider Azure', async function () {
     await createAccount(op, 'azure-dept', { provider: 'Azure', azure: { subscriptionId: '00000000-0000-0000-0000-0000000000ab', resourceGroup: 'labs-rg' } });
     await createTemplate(op, 'no-subnet', { labAccountRef: { name: 'azure-dept' }, image: { marketplace: WINDOWS_11 }, vm: ADMIN });
@@ -288,5 +316,40 @@ describe('LabTemplate controller: rules', function () {
 
     await createTemplate(op, 'ubuntu-second', { image: { galleryImage: { name: 'ubuntu-lab' } }, vm: ADMIN });
     expect((await untilReady(op, 'ubuntu-second')).status?.image?.version).to.equal('1.0.1');
+  });
+});
+
+describe('LabTemplate controller: nothing billed left behind', function () {
+  let op: TestOperator;
+  let tenant: Tenant;
+
+  before(async function () {
+    await controlPlane().installCrds();
+    const namespace = await createTestNamespace(controlPlane().kubeConfig, 'labtmplb');
+    tenant = await namespaceAdmin(controlPlane().kubeConfig, namespace);
+    // Everything is made and deleted by the namespace's admin, not the cluster's.
+    op = { ...(await startTestOperator({ namespace })), client: tenant.client, kubeConfig: tenant.kubeConfig };
+    await accountWithGallery(op);
+    await createSecret(op, 'cs101-admin', PASSWORD);
+  });
+
+  after(async function () {
+    await op?.stop();
+    await tenant?.forget();
+  });
+
+  it('20 templates created and deleted leave no VM, disk or NIC', async function () {
+    this.timeout(180_000);
+    const resourceGroup = simulatedResourceGroup({ metadata: { namespace: op.namespace } } as LabAccount);
+    const subnetId = `/subscriptions/${simulatedSubscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Network/virtualNetworks/labs/subnets/default`;
+    const names = Array.from({ length: 20 }, (_, i) => `lab-${i}`);
+    await Promise.all(names.map((name) => createTemplate(op, name, { image: { marketplace: WINDOWS_11 }, vm: { ...ADMIN, subnetId } })));
+    await eventually(async () => (await Promise.all(names.map((name) => getTemplate(op, name)))).every((t) => isReady(t)), { what: 'all 20 templates Ready', timeoutMs: 120_000 });
+    const types = ['Microsoft.Compute/virtualMachines', 'Microsoft.Compute/disks', 'Microsoft.Network/networkInterfaces'];
+    for (const type of types) expect(await listIn(op, resourceGroup, type), `${type} while the templates exist`).to.have.length(20);
+
+    await Promise.all(names.map((name) => op.client.delete(TEMPLATES, op.namespace, name)));
+    await eventually(async () => (await Promise.all(names.map((name) => getTemplate(op, name)))).every((t) => t === undefined), { what: 'all 20 templates gone', timeoutMs: 120_000 });
+    for (const type of types) expect(await listIn(op, resourceGroup, type), `${type} left behind`).to.deep.equal([]);
   });
 });

@@ -135,7 +135,8 @@ describe('deploy: killing the operator loses no simulated state (the chart\'s po
     const metricsPort = await freeLoopbackPort();
     const pod = startLocalPod(container, {
       mounts: local.mounts,
-      flags: { 'metrics-bind-address': `127.0.0.1:${metricsPort}`, 'health-probe-bind-address': `127.0.0.1:${await freeLoopbackPort()}`, ...local.flags },
+      // Plain HTTP metrics, which this test reads without a token.
+      flags: { 'metrics-bind-address': `127.0.0.1:${metricsPort}`, 'metrics-secure': 'false', 'health-probe-bind-address': `127.0.0.1:${await freeLoopbackPort()}`, ...local.flags },
       extra: ['--kubeconfig', identity.kubeconfigPath],
     });
     pods.push(pod);

@@ -8,11 +8,11 @@ import { ClientSecretCredential } from '@azure/identity';
 import { expect } from 'chai';
 import { dump } from 'js-yaml';
 import { CoreV1Api, VersionApi, type KubernetesObject } from '@kubernetes/client-node';
-import { controlPlane, createTestNamespace } from '../harness.ts';
+import { controlPlane, createTestNamespace, repoRoot } from '../harness.ts';
 import { adminToken, startEmulator } from '../../../src/emulator/index.ts';
 import { defaultTenantId, demoPrincipal } from '../../../src/emulator/config.ts';
 import { chartDir, findOrBuildHelm, helm, renderChart } from './helm.ts';
-import { DEPLOY_NAMESPACE, isUserFacingRole, kubectlWithInput, renderKustomize } from './rbac.ts';
+import { DEPLOY_NAMESPACE, kubectlWithInput, renderKustomize } from './rbac.ts';
 
 interface DryRunResult {
   kind: string;
@@ -99,6 +99,18 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
     expect(accepted.map((obj) => `${obj.kind}/${obj.name}`).sort()).to.deep.equal(objects.map((obj) => `${obj.kind}/${obj.metadata!.name}`).sort());
   });
 
+  it('deploy/namespaced/ binds the operator\'s rules in the namespace it serves only, and watches only there', async () => {
+    const objects = await renderKustomize(join(repoRoot, 'deploy', 'namespaced'));
+    const bindings = objects.filter((obj) => obj.kind === 'ClusterRoleBinding' || obj.kind === 'RoleBinding') as (KubernetesObject & { roleRef: { name: string } })[];
+    expect(bindings.map((b) => `${b.kind} ${b.metadata!.namespace ?? ''} ${b.roleRef.name}`).sort()).to.deep.equal([
+      'ClusterRoleBinding  lab-image-operator-metrics-auth',
+      'RoleBinding lab-image-operator-system lab-image-operator-leader-election',
+      'RoleBinding labs lab-image-operator',
+    ]);
+    const operator = objects.find((obj) => obj.kind === 'Deployment') as KubernetesObject & { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    expect(operator.spec.template.spec.containers[0]!.args).to.include('--namespace=labs');
+  });
+
   it('`helm template` with the defaults (embedded emulator) is accepted by the API server', async () => {
     const ns = await namespace('helm-default');
     const objects = await template(ns);
@@ -120,9 +132,12 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
       `watchNamespaces={${watched.join(',')}}`, 'priceTable.currency=EUR', 'priceTable.perGiBMonth.Standard_LRS=0.046', 'regionRetries=3',
       `operatorIdentity.namespaces={${watched[0]}}`, 'emulator.standalone.demoPrincipal=true',
     );
-    // Watching two namespaces: Roles there, no cluster-wide rights (the ClusterRoles left fold the kinds into view, edit and admin, bound to nobody).
-    expect(objects.filter((obj) => obj.kind === 'ClusterRole' && !isUserFacingRole(obj))).to.have.length(0);
-    expect(objects.filter((obj) => obj.kind === 'ClusterRoleBinding')).to.have.length(0);
+    // Watching two namespaces: Roles there; cluster-wide only what names no namespace (TokenReviews and
+    // SubjectAccessReviews for --metrics-secure) and the roles for people (aggregated, and bound by no one here).
+    expect(objects.filter((obj) => obj.kind === 'ClusterRole').map((obj) => obj.metadata!.name).sort()).to.deep.equal(
+      ['admin', 'edit', 'metrics-auth', 'metrics-reader', 'view'].map((suffix) => `labimages-lab-image-operator-${suffix}`),
+    );
+    expect(objects.filter((obj) => obj.kind === 'ClusterRoleBinding').map((obj) => (obj as { roleRef?: { name: string } }).roleRef?.name)).to.deep.equal(['labimages-lab-image-operator-metrics-auth']);
     expect(objects.filter((obj) => obj.kind === 'Role').map((obj) => obj.metadata!.namespace).sort()).to.deep.equal([...watched, ns].sort());
     const operator = objects.find((obj) => obj.kind === 'Deployment' && obj.metadata!.name === 'labimages-lab-image-operator') as KubernetesObject & {
       spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: { args: string[] }[] } } };

@@ -6,12 +6,12 @@
 // objects are; nothing here writes a condition by hand.
 import { API_VERSION, EXPORT_PHASES, TEMPLATE_PHASES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
 import { ArmError, TEMPLATE_UID_TAG, type VirtualMachineObservation } from '../../../src/azure/index.ts';
-import { RELEASED, progressing, ready, stalled, type Outcome } from '../../../src/controllers/common/outcome.ts';
+import { RELEASED, progressing, ready, retrying, stalled, type Outcome } from '../../../src/controllers/common/outcome.ts';
 import { finalizeResult, type Ending } from '../../../src/controllers/common/result.ts';
 import { STALLED_REASONS, StalledError, type StalledReason } from '../../../src/controllers/common/stalled.ts';
 import { computeStatus as attachmentStatus, type AttachmentFound } from '../../../src/controllers/galleryattachment/status.ts';
 import { computeStatus as exportStatus, deletingVersion, deletionBlocked, versionOutcome, type ExportFound, type VersionFacts } from '../../../src/controllers/imageexport/status.ts';
-import { computeStatus as accountStatus } from '../../../src/controllers/labaccount/status.ts';
+import { computeStatus as accountStatus, type AccountFound } from '../../../src/controllers/labaccount/status.ts';
 import { conditionOf, pending, reportVm } from '../../../src/controllers/labtemplate/reconciler.ts';
 import { exportAvailability } from '../../../src/controllers/labtemplate/rules.ts';
 import { computeStatus as templateStatus, type TemplateFound } from '../../../src/controllers/labtemplate/status.ts';
@@ -76,7 +76,13 @@ function failures(deletion?: true): PassEnd[] {
 const released = (): PassEnd => ({ how: 'the finalizer goes', ending: { outcome: RELEASED }, deletion: true });
 
 function accountEnds(): PassEnd[] {
-  return [returned('credentials accepted', ready('AccountReady', 'westeurope is in geography Europe')), ...failures()];
+  return [
+    returned('credentials accepted', ready('AccountReady', 'westeurope is in geography Europe')),
+    ...failures(),
+    returned('its dependents are still there', retrying<AccountFound>('InUse', 'waiting for ImageExport e1', { found: { blockedBy: ['ImageExport e1'] } }), true),
+    released(),
+    ...failures(true),
+  ];
 }
 
 function attachmentEnds(): PassEnd[] {
@@ -195,7 +201,7 @@ type StatusOf = (obj: Obj, outcome: Outcome<unknown>) => object;
 
 // The objects are JSON; each computeStatus takes its kind's type.
 const computeStatusOf: Record<Kind, StatusOf> = {
-  LabAccount: (obj, outcome) => accountStatus(obj as unknown as LabAccount, undefined, outcome, NOW),
+  LabAccount: (obj, outcome) => accountStatus(obj as unknown as LabAccount, undefined, outcome as Outcome<AccountFound>, NOW),
   GalleryAttachment: (obj, outcome) => attachmentStatus(obj as unknown as GalleryAttachment, outcome as Outcome<AttachmentFound>, NOW),
   ImageExport: (obj, outcome) => exportStatus((obj as unknown as ImageExport).status, obj.metadata.generation, outcome as Outcome<ExportFound>, defaultPriceTable, NOW),
   LabTemplate: (obj, outcome) => templateStatus(obj as unknown as LabTemplate, outcome as Outcome<TemplateFound>, NOW, []),

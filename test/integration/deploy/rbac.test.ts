@@ -41,15 +41,14 @@ describe('least-privilege RBAC of deploy/ (real API server)', function () {
   }
 
   const allowed: string[][] = [
-    ...['get', 'list', 'watch', 'update', 'patch'].flatMap((verb) =>
-      ['labaccounts', 'galleryattachments', 'imageexports', 'labtemplates'].map((plural) => [verb, `${plural}.labimages.io`, '-A']),
-    ),
+    ...['list', 'watch', 'patch'].flatMap((verb) => ['labaccounts', 'galleryattachments', 'imageexports', 'labtemplates'].map((plural) => [verb, `${plural}.labimages.io`, '-A'])),
     ['patch', 'imageexports.labimages.io', '--subresource=status', '-A'],
-    ['update', 'labtemplates.labimages.io', '--subresource=status', '-A'],
-    ['update', 'imageexports.labimages.io', '--subresource=finalizers', '-A'],
+    ['patch', 'labtemplates.labimages.io', '--subresource=status', '-A'],
     ['create', 'events.events.k8s.io', '-A'],
     ['patch', 'events.events.k8s.io', '-A'],
     ['get', 'secrets', '-n', 'labs'],
+    ['create', 'tokenreviews.authentication.k8s.io'],
+    ['create', 'subjectaccessreviews.authorization.k8s.io'],
   ];
   for (const args of allowed) {
     it(`can ${args.join(' ')}`, async () => {
@@ -65,6 +64,11 @@ describe('least-privilege RBAC of deploy/ (real API server)', function () {
     ['delete', 'namespaces'],
     ['delete', 'imageexports.labimages.io', '-A'],
     ['create', 'imageexports.labimages.io', '-A'],
+    // Calls the code does not make (least-privilege.test.ts holds the list to the audit log).
+    ['get', 'imageexports.labimages.io', '-A'],
+    ['update', 'labaccounts.labimages.io', '-A'],
+    ['update', 'labtemplates.labimages.io', '--subresource=status', '-A'],
+    ['update', 'imageexports.labimages.io', '--subresource=finalizers', '-A'],
     ['delete', 'imageexports.labimages.io', '--subresource=status', '-A'],
     ['create', 'events', '-A'],
     ['get', 'configmaps', '-A'],

@@ -141,7 +141,7 @@ describe('API schemas (src/api)', () => {
     const ie = rootOf('ImageExport');
     expect(at(ie, 'spec.image.osState').default).to.equal('Specialized');
     expect(at(ie, 'spec.image.hyperVGeneration').default).to.equal('V2');
-    expect(at(ie, 'spec.deletionPolicy').default).to.equal('Delete');
+    expect(at(ie, 'spec.deletionPolicy').default).to.equal('Retain');
     // An export inherits unset replication fields from its account, so it has no defaults of its own.
     expect(at(ie, 'spec.replication.replicaCount')).not.to.have.property('default');
     const lt = rootOf('LabTemplate');

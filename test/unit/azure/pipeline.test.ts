@@ -4,7 +4,8 @@ import { Registry } from 'prom-client';
 import { credentialRejectionPolicy } from '../../../src/azure/client.ts';
 import { ArmError, classifyArmError } from '../../../src/azure/errors.ts';
 import { armMetricsPolicy, armOperationName, armRequestCounter } from '../../../src/azure/metrics.ts';
-import { completedHandle, handleFromInitialResponse, requeueAfter } from '../../../src/azure/operations.ts';
+import type { ArmClient, RawResponse } from '../../../src/azure/client.ts';
+import { completedHandle, handleFromInitialResponse, pollOperation, requeueAfter, type OperationHandle } from '../../../src/azure/operations.ts';
 import { armRetryStrategy, backoffDelayMs, defaultArmRetryOptions } from '../../../src/azure/retry.ts';
 
 const base = 'https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute';
@@ -21,7 +22,11 @@ describe('ARM pipeline pieces', () => {
     expect(armOperationName('PATCH', `${base}/galleries/g/images/i/versions/1.0.0`)).to.equal('galleryImageVersions.update');
     expect(armOperationName('DELETE', `${base}/virtualMachines/vm`)).to.equal('virtualMachines.delete');
     expect(armOperationName('GET', 'https://x/subscriptions/s/providers/Microsoft.Compute/locations/westus/capsOperations/1')).to.equal('operations.get');
-    expect(armOperationName('GET', 'https://x/subscriptions/s/resourcegroups')).to.equal('other');
+    expect(armOperationName('GET', 'https://x/subscriptions/s/resourcegroups')).to.equal('resourceGroups.list');
+    expect(armOperationName('PUT', 'https://x/subscriptions/s/resourcegroups/labimages-ns?api-version=1')).to.equal('resourceGroups.createOrUpdate');
+    expect(armOperationName('DELETE', 'https://x/subscriptions/s/resourcegroups/rg')).to.equal('resourceGroups.delete');
+    expect(armOperationName('GET', 'https://x/subscriptions/s/operationresults/ABC?api-version=1')).to.equal('operations.get');
+    expect(armOperationName('GET', 'https://x/subscriptions/s/providers/Microsoft.Network/networkInterfaces')).to.equal('other');
   });
 
   it('waits exactly as long as Retry-After says, unless that is too long to hold a worker', () => {
@@ -63,6 +68,25 @@ describe('ARM pipeline pieces', () => {
     const synchronous = handleFromInitialResponse('x.createOrUpdate', '/g', { status: 200, headers: headers({}) }, now);
     expect(synchronous.pollUrl).to.equal(undefined);
     expect(completedHandle('x.delete', '/g', now).pollUrl).to.equal(undefined);
+  });
+
+  it('follows an operation that gives only a Location: 202 while it runs, 200 or 204 when done, an error status when it failed', async () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    const handle: OperationHandle = { operation: 'resourceGroups.delete', resourceId: '/rg', pollUrl: 'https://arm/operationresults/1', pollVia: 'Location', startedAt: '', notBefore: '2024-12-31T00:00:00Z' };
+    const answering = (status: number, headers: Record<string, string> = {}, body?: unknown) =>
+      ({ subscriptionId: 's', send: async (): Promise<RawResponse> => ({ status, headers: { get: (name: string) => headers[name.toLowerCase()] }, body }) }) as unknown as ArmClient;
+    const running = await pollOperation(answering(202, { 'retry-after': '7' }), handle, now);
+    expect(running).to.deep.include({ state: 'InProgress', retryAfterMs: 7000 });
+    expect(running.state === 'InProgress' && running.handle.notBefore).to.equal('2025-01-01T00:00:07.000Z');
+    expect(await pollOperation(answering(200), handle, now)).to.deep.equal({ state: 'Succeeded' });
+    expect(await pollOperation(answering(204), handle, now)).to.deep.equal({ state: 'Succeeded' });
+    const failed = await pollOperation(answering(400, {}, { error: { code: 'ScopeLocked', message: 'locked' } }), handle, now);
+    expect(failed.state === 'Failed' && failed.error).to.include({ code: 'ScopeLocked', statusCode: 400, retryable: false });
+    // Throttled or a server error: the poll failed, not the operation.
+    const throttled = await pollOperation(answering(429, { 'retry-after': '3' }), handle, now).catch((err: unknown) => err);
+    expect(throttled).to.be.instanceOf(ArmError).and.include({ retryable: true, retryAfterMs: 3000 });
+    // Before Retry-After, nothing is sent.
+    expect(await pollOperation(answering(500), { ...handle, notBefore: '2025-01-01T00:00:02Z' }, now)).to.deep.include({ state: 'InProgress', retryAfterMs: 2000 });
   });
 
   it('looks at an operation again when ARM says, at least half a second from now', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { allRegions, findRegion, geographyOf, isKnownRegion, normalizeRegion, regionDisplayName, regionsOfGeography, sameRegion } from '../../../src/azure/regions.ts';
+import { accessRestriction, allRegions, findRegion, geographyOf, isKnownRegion, normalizeRegion, regionDisplayName, regionsOfGeography, sameRegion } from '../../../src/azure/regions.ts';
 
 describe('regions', () => {
   it('normalizes display names and programmatic names to one spelling', () => {
@@ -23,6 +23,13 @@ describe('regions', () => {
     expect(geographyOf('swedencentral')).to.equal('Sweden');
     expect(regionsOfGeography('United States')).to.include.members(['eastus', 'westus', 'westus3']);
     expect(regionsOfGeography('Atlantis')).to.deep.equal([]);
+  });
+
+  it('tells why a region is not open to every subscription', () => {
+    expect(accessRestriction('francesouth')).to.equal('RestrictedAccess');
+    expect(accessRestriction('francecentral')).to.equal(undefined);
+    expect(accessRestriction('denmarkeast')).to.equal('ComingSoon');
+    expect(accessRestriction('moonbase1')).to.equal(undefined);
   });
 
   it('knows the regions of the published list and no others', () => {

@@ -15,7 +15,7 @@ function attachment(name: string, created: string, deleting = false): GalleryAtt
 }
 
 function version(name: string, extra: Partial<ImageVersionObservation> = {}): ImageVersionObservation {
-  return { id: name, name, location: 'westeurope', provisioningState: 'Succeeded', tags: {}, source: {}, excludeFromLatest: false, targetRegions: [], ...extra };
+  return { id: name, name, location: 'westeurope', provisioningState: 'Succeeded', tags: {}, source: {}, dataDisks: 0, excludeFromLatest: false, targetRegions: [], ...extra };
 }
 
 const image: ImageObservation = {

@@ -332,11 +332,27 @@ const failures: Case[] = [
   { it: 'writes nothing when ARM fails transiently without Retry-After, and backs off', given: (w) => void w.gallery.failNext('listImageVersions', arm('Http503', 503, true)), result: { requeue: true }, verdict: 'none' },
 ];
 
+/** Deleting an export deletes its version only when asked to. */
+const DELETE = { deletionPolicy: 'Delete' } as const;
+const GALLERY_ID = '/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/galleries/g';
+const VERSION_ID = `${GALLERY_ID}/images/img/versions/1.0.0`;
+
+/** A template in `namespace` whose VM was made from VERSION_ID. */
+function templateUsing(namespace: string): LabTemplate {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'LabTemplate',
+    metadata: { name: 't2', namespace },
+    spec: { labAccountRef: { name: 'theirs' }, image: { galleryImage: { name: 'img', version: 'latest' } } },
+    status: { image: { versionId: VERSION_ID.toUpperCase(), version: '1.0.0' } },
+  } as LabTemplate;
+}
+
 const deletion: Case[] = [
   {
     it: 'waits for the templates that use it',
     given: (w) => {
-      w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      w.cluster.put(exportOf(DELETE, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
       w.cluster.put({ apiVersion: API_VERSION, kind: 'LabTemplate', metadata: { name: 't1', namespace: NS }, spec: { labAccountRef: { name: 'cs' }, image: { imageExportRef: { name: 'e1' } } } } as LabTemplate);
     },
     result: {},
@@ -344,6 +360,92 @@ const deletion: Case[] = [
     phase: 'Deleting',
     mutations: [],
     then: (w) => expect(w.export?.status?.conditions?.find((c) => c.type === 'DeletionBlocked')).to.include({ status: 'True', reason: 'InUse' }),
+  },
+  {
+    it: 'keeps its version by default (deletionPolicy Retain)',
+    given: (w) => {
+      w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus'], tagged);
+    },
+    result: {},
+    verdict: 'none',
+    mutations: [],
+    then: (w) => expect(w.export?.metadata.finalizers).to.deep.equal([]),
+  },
+  {
+    it: 'waits for a template in another namespace that uses its version',
+    given: (w) => {
+      w.cluster.put(exportOf(DELETE, { version: '1.0.0', imageVersionId: VERSION_ID }, { deletionTimestamp: new Date() }));
+      w.cluster.put(templateUsing('other-ns'));
+    },
+    result: {},
+    verdict: 'Reconciling/InUse',
+    mutations: [],
+    then: (w) => expect(w.export?.status?.conditions?.find((c) => c.type === 'DeletionBlocked')?.message).to.contain('LabTemplate other-ns/t2'),
+  },
+  {
+    it: 'waits for a template pinned to its version on an account of the same gallery in another namespace, before it resolved',
+    given: (w) => {
+      w.cluster.put(exportOf(DELETE, { version: '1.0.0', imageVersionId: VERSION_ID }, { deletionTimestamp: new Date() }));
+      w.cluster.put({ ...account({ gallery: { attachment: 'theirs', id: GALLERY_ID.toUpperCase() } }), metadata: { name: 'theirs', namespace: 'other-ns' } });
+      w.cluster.put({ apiVersion: API_VERSION, kind: 'LabTemplate', metadata: { name: 'pinned', namespace: 'other-ns' }, spec: { labAccountRef: { name: 'theirs' }, image: { galleryImage: { name: 'img', version: '1.0.0' } } } } as LabTemplate);
+    },
+    result: {},
+    verdict: 'Reconciling/InUse',
+    then: (w) => expect(w.export?.status?.conditions?.find((c) => c.type === 'DeletionBlocked')?.message).to.contain('LabTemplate other-ns/pinned'),
+  },
+  {
+    it: 'goes when its account goes too, keeping the version another namespace uses, with a Warning Event',
+    given: (w) => {
+      w.cluster.put(exportOf(DELETE, { version: '1.0.0', imageVersionId: VERSION_ID }, { deletionTimestamp: new Date() }));
+      w.cluster.put({ ...account(), metadata: { name: 'cs', namespace: NS, deletionTimestamp: new Date() } });
+      w.cluster.put(templateUsing('other-ns'));
+      w.gallery.putVersion(version('1.0.0'), ['eastus'], tagged);
+    },
+    result: {},
+    verdict: 'none',
+    mutations: [],
+    then: (w) => {
+      expect(w.cluster.events.map((e) => `${e.type}/${e.reason}`)).to.deep.equal(['Warning/ImageVersionKept']);
+      expect(w.cluster.events[0]?.note).to.contain('other-ns/t2');
+      expect(w.export?.metadata.finalizers).to.deep.equal([]);
+    },
+  },
+  {
+    it: 'waits, looking again on a timer, for a VM that ARM reports made from its version',
+    given: (w) => {
+      w.cluster.put(exportOf(DELETE, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      const made = w.gallery.putVersion(version('1.0.0'), ['eastus'], tagged);
+      w.gallery.putVm({ resourceGroup: 'elsewhere-rg', name: 'student-vm' }, { image: { id: made.id.toUpperCase() } });
+    },
+    result: { requeueAfter: RECHECK_MS },
+    verdict: 'Reconciling/InUse',
+    mutations: [],
+    then: (w) => expect(w.export?.status?.conditions?.find((c) => c.type === 'DeletionBlocked')?.message).to.contain('VM student-vm'),
+  },
+  {
+    it: 'looks only in its account\'s resource group for such VMs when the subscription\'s list is refused',
+    given: (w) => {
+      w.cluster.put(exportOf(DELETE, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      const made = w.gallery.putVersion(version('1.0.0'), ['eastus'], tagged);
+      w.gallery.putVm({ resourceGroup: 'elsewhere-rg', name: 'unseen-vm' }, { image: { id: made.id } });
+      w.gallery.failNext('listVirtualMachines', new ArmError({ code: 'AuthorizationFailed', message: 'no', statusCode: 403, retryable: false }));
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/Deleting',
+    mutations: ['deleteImageVersion 1.0.0'],
+    then: (w) => expect(w.gallery.calls.filter((c) => c.method === 'listVirtualMachines').map((c) => c.name)).to.deep.equal(['', 'rg']),
+  },
+  {
+    it: 'finds its version from the id status recorded, even when no attachment is left',
+    given: (w) => {
+      w.cluster.put(exportOf(DELETE, { version: '1.0.0', imageVersionId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg2/providers/Microsoft.Compute/galleries/g2/images/img/versions/1.0.0` }, { deletionTimestamp: new Date() }));
+      w.cluster.attachments.remove(attachment());
+      w.gallery.putVersion({ resourceGroup: 'rg2', gallery: 'g2', image: 'img', version: '1.0.0' }, ['eastus'], tagged);
+    },
+    result: { requeueAfter: 1000 },
+    verdict: 'Reconciling/Deleting',
+    mutations: ['deleteImageVersion 1.0.0'],
   },
   {
     it: 'keeps its version with deletionPolicy Retain',
@@ -359,7 +461,7 @@ const deletion: Case[] = [
   {
     it: 'lets go with a Warning Event when the account is gone',
     given: (w) => {
-      w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      w.cluster.put(exportOf(DELETE, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
       w.cluster.accounts.remove(account());
     },
     result: {},
@@ -373,7 +475,7 @@ const deletion: Case[] = [
   {
     it: 'deletes the version status names through its account deleted just before it (a prune), whatever its attachment says',
     given: (w) => {
-      w.cluster.put(exportOf({}, { version: '1.0.0', imageVersionId: w.gallery.imageVersionId(version('1.0.0')) }, { deletionTimestamp: new Date() }));
+      w.cluster.put(exportOf(DELETE, { version: '1.0.0', imageVersionId: w.gallery.imageVersionId(version('1.0.0')) }, { deletionTimestamp: new Date() }));
       w.gallery.putVersion(version('1.0.0'), ['eastus'], tagged);
       w.cluster.departedAccounts.set(`${NS}/cs`, account());
       w.cluster.accounts.remove(account());
@@ -386,7 +488,7 @@ const deletion: Case[] = [
   {
     it: 'deletes the version it made, and looks again when ARM says',
     given: (w) => {
-      w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      w.cluster.put(exportOf(DELETE, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
       w.gallery.putVersion(version('1.0.0'), ['eastus'], tagged);
     },
     result: { requeueAfter: 1000 },
@@ -396,7 +498,7 @@ const deletion: Case[] = [
   {
     it: 'finds its version by tag when status lost it',
     given: (w) => {
-      w.cluster.put(exportOf({}, undefined, { deletionTimestamp: new Date() }));
+      w.cluster.put(exportOf(DELETE, undefined, { deletionTimestamp: new Date() }));
       w.gallery.putVersion(version('1.0.2'), ['eastus'], tagged);
     },
     result: { requeueAfter: 1000 },
@@ -406,7 +508,7 @@ const deletion: Case[] = [
   {
     it: 'never deletes another export\'s version, and lets go',
     given: (w) => {
-      w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      w.cluster.put(exportOf(DELETE, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
       w.gallery.putVersion(version('1.0.0'), ['eastus'], { exportUid: 'other' });
     },
     result: {},
@@ -417,7 +519,7 @@ const deletion: Case[] = [
   {
     it: 'waits while ARM deletes it',
     given: (w) => {
-      w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
+      w.cluster.put(exportOf(DELETE, { version: '1.0.0' }, { deletionTimestamp: new Date() }));
       w.gallery.putVersion(version('1.0.0'), ['eastus'], { ...tagged, provisioningState: 'Deleting' });
     },
     result: { requeueAfter: 1000 },
@@ -426,7 +528,7 @@ const deletion: Case[] = [
   },
   {
     it: 'leaves alone an export being deleted that does not carry its finalizer',
-    given: (w) => void w.cluster.put(exportOf({}, { version: '1.0.0' }, { deletionTimestamp: new Date(), finalizers: ['someone.else/keep'] })),
+    given: (w) => void w.cluster.put(exportOf(DELETE, { version: '1.0.0' }, { deletionTimestamp: new Date(), finalizers: ['someone.else/keep'] })),
     result: {},
     verdict: 'none',
     then: (w) => expect(w.gallery.calls).to.deep.equal([]),

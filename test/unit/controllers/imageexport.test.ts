@@ -39,6 +39,7 @@ function observation(regions: { name: string; state: string; progress: number; r
     tags: {},
     exportUid: 'u1',
     source: { virtualMachineId: '/x' },
+    dataDisks: 0,
     excludeFromLatest: false,
     targetRegions: regions.map((r) => ({ name: r.name, replicaCount: r.replicaCount ?? 1, storageAccountType: 'Standard_LRS', excludeFromLatest: false })),
     replication: {
@@ -75,6 +76,16 @@ describe('ImageExport target regions', () => {
       { name: 'eastus2', replicaCount: 2, storageAccountType: 'Premium_LRS' },
     ]);
     expect(desiredTargets(exportOf({ regions: [] }), account({ regions: ['westus'] })).length).to.equal(4);
+  });
+
+  it('defaults to the available regions of the geography; a restricted one only when listed', () => {
+    const france: LabAccount = {
+      ...account(),
+      spec: { location: 'francecentral' },
+      status: { geography: 'France', regions: ['francecentral', 'francesouth'], availableRegions: ['francecentral'] },
+    };
+    expect(desiredTargets(exportOf(), france).map((t) => t.name)).to.deep.equal(['francecentral']);
+    expect(desiredTargets(exportOf({ regions: ['francesouth', 'francecentral'] }), france).map((t) => t.name)).to.deep.equal(['francesouth', 'francecentral']);
   });
 
   it('refuses a region outside the geography as Stalled RegionOutsideGeography, naming it', () => {

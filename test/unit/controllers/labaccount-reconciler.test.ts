@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { API_VERSION, type GalleryAttachment, type LabAccount } from '../../../src/api/index.ts';
+import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
 import { ArmError } from '../../../src/azure/index.ts';
 import { StalledError } from '../../../src/controllers/common/stalled.ts';
-import { LabAccountReconciler } from '../../../src/controllers/labaccount/reconciler.ts';
+import { LAB_ACCOUNT_FINALIZER, LabAccountReconciler } from '../../../src/controllers/labaccount/reconciler.ts';
 import type { Result } from '../../../src/runtime/index.ts';
 import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
 import { FakeGallery, SUBSCRIPTION } from '../fakes/gallery.ts';
@@ -11,9 +11,13 @@ import { NS, RECHECK_MS, stalledMessage, table, verdict, type ReconcilerCase } f
 const SYNC_PERIOD_MS = 600_000;
 const arm = (code: string, statusCode: number, retryable: boolean) => new ArmError({ code, message: `${code} from the test`, statusCode, retryable });
 
-function account(spec: Partial<LabAccount['spec']> = {}): LabAccount {
-  return { apiVersion: API_VERSION, kind: 'LabAccount', metadata: { name: 'cs', namespace: NS }, spec: { location: 'westeurope', ...spec } };
+function account(spec: Partial<LabAccount['spec']> = {}, metadata: Partial<LabAccount['metadata']> = {}): LabAccount {
+  return { apiVersion: API_VERSION, kind: 'LabAccount', metadata: { name: 'cs', namespace: NS, ...metadata }, spec: { location: 'westeurope', ...spec } };
 }
+
+/** The account, being deleted, with its finalizer on. */
+const deleting = () => account({}, { deletionTimestamp: new Date(), finalizers: [LAB_ACCOUNT_FINALIZER] });
+const ofAccount = { labAccountRef: { name: 'cs' } };
 
 class World {
   readonly cluster = new FakeCluster();
@@ -22,6 +26,8 @@ class World {
   readonly reconciler = new LabAccountReconciler({
     accounts: this.cluster.accounts,
     attachments: this.cluster.attachments,
+    exports: this.cluster.exports,
+    templates: this.cluster.templates,
     client: this.cluster.client,
     events: this.cluster.recorder,
     connector: this.connector,
@@ -53,9 +59,44 @@ const cases: ReconcilerCase<World>[] = [
     then: (w) => {
       expect(w.account?.status).to.deep.include({ geography: 'Europe', regions: ['northeurope', 'westeurope'] });
       expect(w.gallery.calls.map((c) => c.method)).to.deep.equal(['listGalleries']);
+      expect(w.account?.metadata.finalizers, 'its finalizer, on before it is first Ready').to.deep.equal([LAB_ACCOUNT_FINALIZER]);
     },
   },
-  { it: 'Stalls an unknown location, for a spec change to fix', given: (w) => void w.cluster.put(account({ location: 'moonbase1' })), result: {}, verdict: 'Stalled/UnknownLocation', then: (w) => expect(w.account?.status?.geography).to.equal(undefined) },
+  {
+    it: 'Stalls an unknown location, for a spec change to fix, and takes no finalizer: nothing can be made through it',
+    given: (w) => void w.cluster.put(account({ location: 'moonbase1' })),
+    result: {},
+    verdict: 'Stalled/UnknownLocation',
+    then: (w) => {
+      expect(w.account?.status?.geography).to.equal(undefined);
+      expect(w.account?.metadata.finalizers).to.equal(undefined);
+    },
+  },
+  {
+    it: 'being deleted, waits for its attachments, exports and templates, naming them in DeletionBlocked',
+    given: (w) => {
+      w.cluster.put(deleting());
+      w.cluster.put({ apiVersion: API_VERSION, kind: 'GalleryAttachment', metadata: { name: 'shared', namespace: NS }, spec: { ...ofAccount, gallery: { name: 'g' } } } as GalleryAttachment);
+      w.cluster.put({ apiVersion: API_VERSION, kind: 'ImageExport', metadata: { name: 'v1', namespace: NS }, spec: { ...ofAccount, source: { virtualMachineId: '/vm' }, image: { name: 'i', osType: 'Linux' } } } as ImageExport);
+      w.cluster.put({ apiVersion: API_VERSION, kind: 'LabTemplate', metadata: { name: 'cs101', namespace: NS }, spec: { ...ofAccount, image: { imageExportRef: { name: 'v1' } } } } as LabTemplate);
+    },
+    result: {},
+    verdict: 'Reconciling/InUse',
+    then: (w) => {
+      const blocked = w.account?.status?.conditions?.find((c) => c.type === 'DeletionBlocked');
+      expect(blocked).to.include({ status: 'True', reason: 'InUse' });
+      expect(blocked?.message).to.contain('GalleryAttachment shared').and.contain('ImageExport v1').and.contain('LabTemplate cs101');
+      expect(w.account?.metadata.finalizers).to.deep.equal([LAB_ACCOUNT_FINALIZER]);
+      expect(w.gallery.calls).to.deep.equal([]);
+    },
+  },
+  {
+    it: 'being deleted with nothing left that refers to it, lets go of its finalizer',
+    given: (w) => void w.cluster.put(deleting()),
+    result: {},
+    verdict: 'none',
+    then: (w) => expect(w.account?.metadata.finalizers).to.deep.equal([]),
+  },
   { it: 'Stalls an unknown replication region', given: (w) => void w.cluster.put(account({ replication: { regions: ['atlantis1'] } })), result: {}, verdict: 'Stalled/UnknownRegion' },
   { it: 'Stalls a replication region outside the geography', given: (w) => void w.cluster.put(account({ replication: { regions: ['eastus'] } })), result: {}, verdict: 'Stalled/RegionOutsideGeography' },
   {
@@ -74,7 +115,29 @@ const cases: ReconcilerCase<World>[] = [
     verdict: 'Stalled/CredentialsRejected',
     then: (w) => expect(JSON.stringify(w.account?.status)).to.contain('labs-sp').and.contain('AuthorizationFailed'),
   },
-  { it: 'Stalls on a missing resource group, and looks again', given: (w) => void w.gallery.failNext('listGalleries', arm('ResourceGroupNotFound', 404, false)), result: { requeueAfter: RECHECK_MS }, verdict: 'Stalled/ResourceGroupNotFound' },
+  {
+    it: 'Stalls on a missing resource group it names, saying what to create, and looks again',
+    given: (w) => {
+      w.cluster.put(account({ provider: 'Azure', azure: { subscriptionId: '00000000-0000-0000-0000-000000000001', resourceGroup: 'labs-rg' } }));
+      w.gallery.failNext('listGalleries', arm('ResourceGroupNotFound', 404, false));
+    },
+    result: { requeueAfter: RECHECK_MS },
+    verdict: 'Stalled/ResourceGroupNotFound',
+    then: (w) => {
+      expect(JSON.stringify(w.account?.status)).to.contain('az group create --name rg --location westeurope');
+      expect(w.gallery.mutations()).to.deep.equal([]);
+    },
+  },
+  {
+    it: 'creates the resource group of its namespace when it names none (Simulated, without spec.azure)',
+    given: (w) => void w.gallery.failNext('listGalleries', arm('ResourceGroupNotFound', 404, false)),
+    result: { requeueAfter: SYNC_PERIOD_MS },
+    verdict: 'Ready/AccountReady',
+    then: (w) => {
+      expect(w.gallery.mutations()).to.deep.equal(['createResourceGroup rg']);
+      expect(w.gallery.calls.at(-1)?.spec).to.deep.equal({ location: 'westeurope' });
+    },
+  },
   { it: 'writes nothing when ARM fails transiently, and backs off', given: (w) => void w.gallery.failNext('listGalleries', arm('Http503', 503, true)), result: { requeue: true }, verdict: 'none' },
   {
     it: 'names the attachment that holds it',

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { LabAccountSpec } from '../../../src/api/index.ts';
-import { checkReplicationRegions, geographyOfAccount } from '../../../src/controllers/labaccount/geography.ts';
+import { checkReplicationRegions, geographyOfAccount, regionChoice } from '../../../src/controllers/labaccount/geography.ts';
 import { StalledError } from '../../../src/controllers/common/stalled.ts';
 
 function stalled(fn: () => unknown): StalledError {
@@ -38,5 +38,20 @@ describe('LabAccount rules', function () {
     const unknown = stalled(() => checkReplicationRegions({ location: 'westeurope', replication: { regions: ['narnia1'] } }, 'Europe', ['northeurope', 'westeurope']));
     expect(unknown.reason).to.equal('UnknownRegion');
     expect(unknown.message).to.contain('narnia1');
+  });
+
+  it('replicates by default to the available regions only, and says why each other one is left out', function () {
+    const { regions } = geographyOfAccount({ location: 'francecentral' });
+    expect(regions).to.deep.equal(['francecentral', 'francesouth']);
+    const choice = regionChoice('francecentral', regions);
+    expect(choice.availableRegions).to.deep.equal(['francecentral']);
+    expect(choice.excludedRegions).to.have.length(1);
+    expect(choice.excludedRegions[0]).to.include({ name: 'francesouth', reason: 'RestrictedAccess' });
+    expect(choice.excludedRegions[0]?.message).to.contain('spec.replication.regions');
+    expect(regionChoice('westeurope', ['northeurope', 'westeurope'])).to.deep.equal({ availableRegions: ['northeurope', 'westeurope'], excludedRegions: [] });
+  });
+
+  it('keeps the account\'s own location among the available regions, even a restricted one', function () {
+    expect(regionChoice('francesouth', ['francecentral', 'francesouth']).availableRegions).to.deep.equal(['francecentral', 'francesouth']);
   });
 });

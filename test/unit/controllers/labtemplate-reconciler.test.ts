@@ -235,6 +235,24 @@ const fromAnExport: Case[] = [
     verdict: 'Stalled/ImageTooLarge',
   },
   {
+    it: 'refuses an export whose version has data disks',
+    given: (w) => {
+      w.cluster.put(template(fromExport));
+      w.cluster.put(exportOf({ ...replicatedTo('Succeeded', [{ name: 'westeurope', state: 'Completed', progress: 100 }]), dataDisks: 1 }));
+    },
+    result: {},
+    verdict: 'Stalled/DataDisksNotSupported',
+  },
+  {
+    it: 'refuses a gallery image whose version has data disks, as ARM reports them',
+    given: (w) => {
+      w.cluster.put(template(fromGallery('ubuntu', '1.0.0')));
+      w.gallery.putVersion({ resourceGroup: 'rg', gallery: 'g', image: 'ubuntu', version: '1.0.0' }, ['westeurope'], { dataDisks: 2 });
+    },
+    result: {},
+    verdict: 'Stalled/DataDisksNotSupported',
+  },
+  {
     it: 'refuses an image the catalogue disables',
     given: (w) => {
       w.cluster.put(template(fromExport));

@@ -192,6 +192,11 @@ describe('LabTemplate rules', () => {
       expect(checkRules(template(), { ...specialized, sizeGiB: 128 }, true)).to.include({ state: 'stalled', reason: 'ImageTooLarge' });
       expect(checkRules(template(), { ...specialized, sizeGiB: 127 }, true)).to.equal(undefined);
     });
+
+    it('refuses an image with data disks: a single OS disk only', () => {
+      expect(checkRules(template(), { ...specialized, dataDisks: 1 }, true)).to.include({ state: 'stalled', reason: 'DataDisksNotSupported' });
+      expect(checkRules(template(), { ...specialized, dataDisks: 0 }, true)).to.equal(undefined);
+    });
   });
 
   it('names the VM after the template and its uid, within ARM\'s 64 characters', () => {

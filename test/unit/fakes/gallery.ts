@@ -37,6 +37,7 @@ const key = (id: string) => id.toLowerCase();
 
 export class FakeGallery implements GalleryPort {
   readonly calls: Call[] = [];
+  readonly resourceGroups = new Set<string>();
   readonly galleries = new Map<string, GalleryObservation>();
   readonly images = new Map<string, ImageObservation>();
   readonly versions = new Map<string, ImageVersionObservation>();
@@ -93,6 +94,7 @@ export class FakeGallery implements GalleryPort {
       provisioningState: 'Succeeded',
       tags: extra.exportUid ? { [EXPORT_UID_TAG]: extra.exportUid } : {},
       source: {},
+      dataDisks: 0,
       excludeFromLatest: false,
       targetRegions: regions.map((name) => ({ name, replicaCount: 1, storageAccountType: 'Standard_LRS', excludeFromLatest: false })),
       replication: { aggregatedState: 'Completed', regions: regions.map((region) => ({ region, state: 'Completed', progress: 100, details: '' })) },
@@ -114,6 +116,11 @@ export class FakeGallery implements GalleryPort {
   imageId = (ref: ImageRef) => imageId(SUBSCRIPTION, ref);
   imageVersionId = (ref: ImageVersionRef) => imageVersionId(SUBSCRIPTION, ref);
   virtualMachineId = (ref: VirtualMachineRef) => virtualMachineId(SUBSCRIPTION, ref);
+
+  createResourceGroup = async (name: string, spec: { location: string }) => {
+    this.#record('createResourceGroup', name, spec);
+    this.resourceGroups.add(key(name));
+  };
 
   observeGallery = (ref: GalleryRef) => this.#read('observeGallery', ref.gallery, () => this.galleries.get(key(this.galleryId(ref))));
   listGalleries = (resourceGroup?: string) =>
@@ -149,6 +156,8 @@ export class FakeGallery implements GalleryPort {
   deleteImageVersion = (ref: ImageVersionRef) => this.#delete('deleteImageVersion', ref.version, this.versions, this.imageVersionId(ref));
 
   observeVirtualMachine = (ref: VirtualMachineRef) => this.#read('observeVirtualMachine', ref.name, () => this.vms.get(key(this.virtualMachineId(ref))));
+  listVirtualMachines = (resourceGroup?: string) =>
+    this.#read('listVirtualMachines', resourceGroup ?? '', () => [...this.vms.values()].filter((vm) => !resourceGroup || key(vm.id).includes(`/resourcegroups/${key(resourceGroup)}/`)));
   createVirtualMachine = (ref: VirtualMachineRef, spec: { location: string; tags?: Record<string, string> }) =>
     this.#mutate('createVirtualMachine', ref.name, spec, () => this.putVm(ref, { location: spec.location, provisioningState: 'Creating', tags: spec.tags ?? {} }).id);
   deleteVirtualMachine = (ref: VirtualMachineRef) => this.#delete('deleteVirtualMachine', ref.name, this.vms, this.virtualMachineId(ref));
