@@ -17,6 +17,7 @@ export { addFinalizer, hasFinalizer, removeFinalizer, type FinalizerClient } fro
 export { Informer, type EventHandler } from './informer.ts';
 export {
   DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_LEASE_NAME,
   DEFAULT_RECONCILE_TIMEOUT_MS,
   DEFAULT_SYNC_PERIOD_MS,
   Manager,

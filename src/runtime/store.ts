@@ -12,14 +12,26 @@ export interface ObjectReader<T> {
   list(namespace?: string): readonly T[];
   /** Objects filed under `value` in index `name`. */
   byIndex(name: string, value: string): T[];
+  /** How many objects are filed under `value` in index `name`, without collecting them. */
+  countByIndex(name: string, value: string): number;
 }
 
 /** What a Reflector writes: its list results and watch events. */
 export interface ReflectorStore<T> {
-  /** A fresh list of `namespace` (undefined: all) replaces what the store held there. */
-  replace(namespace: string | undefined, items: T[]): void;
+  /** A fresh list of `namespace` (undefined: all), page by page, is to replace what the store holds there. */
+  relist(namespace: string | undefined): Relist<T>;
   upsert(obj: T): void;
   remove(obj: T): void;
+}
+
+/**
+ * One list replacing a namespace's objects as its pages arrive: `add` each listed object (stored
+ * at once when new or changed), then `finish` deletes what the list did not have. The store never
+ * holds a second copy of the namespace: at most one page is held beside it.
+ */
+export interface Relist<T> {
+  add(obj: T): void;
+  finish(): void;
 }
 
 /** A change the store made: an object added, updated (with its old version) or deleted. */
@@ -66,6 +78,12 @@ export class IndexedStore<T extends KubernetesObject> implements ObjectReader<T>
     return [...(index.get(value) ?? [])].map((key) => this.#items.get(key)).filter((o): o is T => o !== undefined);
   }
 
+  countByIndex(name: string, value: string): number {
+    const index = this.#indexes.get(name);
+    if (!index) throw new Error(`no index ${name}`);
+    return index.get(value)?.size ?? 0;
+  }
+
   upsert(obj: T): void {
     // As controller-runtime's default transform: nothing here reads managedFields, and they are
     // often the larger part of an object, so the cache does not keep them.
@@ -87,15 +105,22 @@ export class IndexedStore<T extends KubernetesObject> implements ObjectReader<T>
     this.#onChange({ type: 'delete', obj });
   }
 
-  replace(namespace: string | undefined, items: T[]): void {
-    const listed = new Set(items.map(keyOf));
-    for (const [key, old] of this.#items) {
-      if ((namespace === undefined || old.metadata?.namespace === namespace) && !listed.has(key)) this.remove(old);
-    }
-    for (const obj of items) {
-      const old = this.#items.get(keyOf(obj));
-      if (!old || old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.upsert(obj);
-    }
+  relist(namespace: string | undefined): Relist<T> {
+    // What the list had is remembered by key alone (a few MiB at 100,000 objects), never by object.
+    const listed = new Set<string>();
+    return {
+      add: (obj) => {
+        const key = keyOf(obj);
+        listed.add(key);
+        const old = this.#items.get(key);
+        if (!old || old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.upsert(obj);
+      },
+      finish: () => {
+        for (const [key, old] of this.#items) {
+          if ((namespace === undefined || old.metadata?.namespace === namespace) && !listed.has(key)) this.remove(old);
+        }
+      },
+    };
   }
 
   #index(key: string, obj: T): void {
