@@ -22,12 +22,21 @@ export const DEFAULT_CONCURRENCY = 8;
 /** How often a Stalled object whose cause lies outside our watches (a Secret, Azure) is looked at again. */
 export const DEFAULT_STALLED_RECHECK_MS = 30_000;
 
+/**
+ * An export's pass that ends in progress and looks again within this long does not write its status:
+ * no one polling sees a phase that short, and it saves the API server a write per export where ARM
+ * answers within a second (README, Decisions).
+ */
+export const DEFAULT_STATUS_HOLD_BACK_MS = 1000;
+
 export interface OperatorOptions extends ManagerOptions {
   emulator: EmulatorSetting;
   prices: PriceTable;
   regionRetries: number;
   /** How often a Stalled object whose cause lies outside our watches is looked at again; default DEFAULT_STALLED_RECHECK_MS. */
   stalledRecheckMs?: number;
+  /** Default DEFAULT_STATUS_HOLD_BACK_MS; 0: every status is written at once. */
+  statusHoldBackMs?: number;
 }
 
 export interface RunningOperator {
@@ -50,7 +59,7 @@ export async function emulatorAt(url: string, caFile: string): Promise<EmulatorS
  * `labimage dev` and the integration tests all start it here, so they run the same thing.
  */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const { emulator: setting, prices, regionRetries, stalledRecheckMs = DEFAULT_STALLED_RECHECK_MS, ...managerOptions } = options;
+  const { emulator: setting, prices, regionRetries, stalledRecheckMs = DEFAULT_STALLED_RECHECK_MS, statusHoldBackMs = DEFAULT_STATUS_HOLD_BACK_MS, ...managerOptions } = options;
   let emulator: RunningEmulator | undefined;
   let target: EmulatorTarget | undefined;
   if (setting.mode === 'embedded') {
@@ -71,6 +80,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     syncPeriodMs: manager.syncPeriodMs,
     regionRetries,
     stalledRecheckMs,
+    statusHoldBackMs,
     registry,
   };
   await manager.setup(controllers(context));
@@ -86,3 +96,4 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     },
   };
 }
+

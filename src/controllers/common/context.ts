@@ -12,5 +12,7 @@ export interface OperatorContext {
   regionRetries: number;
   /** How often a Stalled object whose cause lies outside our watches (a Secret, an Azure resource) is looked at again. */
   stalledRecheckMs: number;
+  /** An export's in-progress status is not written when its next pass is due within this long (ObjectWriter's hold-back); absent: always written. */
+  statusHoldBackMs?: number;
   registry?: Registry;
 }

@@ -2,6 +2,8 @@
 // replicates it, observing Azure before every action so that a restart at any line is safe.
 import { RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
 import {
+  ArmError,
+  MIN_REQUEUE_MS,
   parseVirtualMachineId,
   requeueAfter,
   retryAfter,
@@ -42,7 +44,7 @@ export interface ImageExportDeps {
   client: ApiClient;
   events: Recorder;
   connector: Connector;
-  settings: Pick<OperatorContext, 'prices' | 'regionRetries' | 'stalledRecheckMs'>;
+  settings: Pick<OperatorContext, 'prices' | 'regionRetries' | 'stalledRecheckMs' | 'statusHoldBackMs'>;
 }
 
 /** The account's gallery as an export uses it. */
@@ -76,6 +78,7 @@ export class ImageExportReconciler {
       client: deps.client,
       events: deps.events,
       stalledRecheckMs: deps.settings.stalledRecheckMs,
+      ...(deps.settings.statusHoldBackMs === undefined ? {} : { holdBackMs: deps.settings.statusHoldBackMs }),
     });
   }
 
@@ -172,14 +175,22 @@ export class ImageExportReconciler {
     if (typeof source !== 'string') return source;
     if (!vm) return stalled('SourceMissing', `source VM ${source} does not exist${exp.status?.imageVersionId ? ', so the image version that disappeared from the gallery cannot be recreated' : ''}`);
     if (vm.provisioningState !== 'Succeeded') return progressing('SourceNotReady', `source VM ${vm.name} is ${vm.provisioningState}`, { requeueAfter: PROVISIONING_POLL_MS });
-    const handle = await g.port.createImageVersion(ref, {
-      location: g.account.spec.location,
-      source: { virtualMachineId: source },
-      targetRegions: targets,
-      ...(exp.spec.excludeFromLatest === undefined ? {} : { excludeFromLatest: exp.spec.excludeFromLatest }),
-      ...(exp.spec.endOfLifeDate ? { endOfLifeDate: new Date(exp.spec.endOfLifeDate) } : {}),
-      exportUid: exp.metadata.uid ?? '',
-    });
+    let handle;
+    try {
+      handle = await g.port.createImageVersion(ref, {
+        location: g.account.spec.location,
+        source: { virtualMachineId: source },
+        targetRegions: targets,
+        ...(exp.spec.excludeFromLatest === undefined ? {} : { excludeFromLatest: exp.spec.excludeFromLatest }),
+        ...(exp.spec.endOfLifeDate ? { endOfLifeDate: new Date(exp.spec.endOfLifeDate) } : {}),
+        exportUid: exp.metadata.uid ?? '',
+      });
+    } catch (err) {
+      // The number exists, made from another source since our list: choose again (unless it is the user's).
+      if (!(err instanceof ArmError && err.code === 'PropertyChangeNotAllowed') || exp.spec.version) throw err;
+      await this.#versions.refused(exp, g.port, g.image, ref.version);
+      return progressing('VersionTaken', `version ${ref.version} of image ${g.image.image} was made by someone else meanwhile: choosing another`, { requeueAfter: MIN_REQUEUE_MS });
+    }
     this.#operations.set(exp.metadata.uid ?? '', { handle });
     const regions = regionStatuses(targets, undefined, new Map(), this.#deps.settings.regionRetries);
     const facts = { version: ref.version, imageVersionId: g.port.imageVersionId(ref), targets, regions, exported: false };

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { API_VERSION, type GalleryAttachment, type LabAccount } from '../../../src/api/index.ts';
+import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount } from '../../../src/api/index.ts';
 import { ArmError, CREATED_BY_TAG } from '../../../src/azure/index.ts';
 import { GALLERY_ATTACHMENT_FINALIZER, GalleryAttachmentReconciler } from '../../../src/controllers/galleryattachment/reconciler.ts';
 import type { Result } from '../../../src/runtime/index.ts';
 import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
 import { FakeGallery } from '../fakes/gallery.ts';
-import { NS, RECHECK_MS, readyCondition, table, type ReconcilerCase } from './reconcilers.ts';
+import { NS, RECHECK_MS, atTime, readyCondition, table, type ReconcilerCase } from './reconcilers.ts';
 
 type Case = ReconcilerCase<World>;
 
@@ -170,4 +170,29 @@ describe('GalleryAttachment reconciler (fake gallery)', function () {
     // Within the first moments after a read the answer is the window's end, whatever changed (5 s at most).
     expect(again.requeueAfter).to.be.within(4000, 5000);
   });
+
+  it('holds export changes back from the catalogue while any export of the account is at work, and reads them once all have settled', async function () {
+    const w = new World();
+    w.gallery.putGallery(GALLERY, ours);
+    const exportOf = (name: string, phase: string) =>
+      ({
+        apiVersion: API_VERSION,
+        kind: 'ImageExport',
+        metadata: { name, namespace: NS, uid: `uid-${name}`, generation: 1 },
+        spec: { labAccountRef: { name: 'cs' }, source: { virtualMachineId: '/vm' }, image: { name: 'img', osType: 'Linux' } },
+        status: { observedGeneration: 1, phase, version: '1.0.0' },
+      }) as ImageExport;
+    await w.reconcile();
+    const reads = w.gallery.calls.length;
+    const now = Date.now();
+    w.cluster.put(exportOf('e1', 'Replicating'));
+    // 6 s later: past the settled window, within the busy one.
+    const later = (ms: number) => atTime(now + ms, () => w.reconcile());
+    expect((await later(6000)).requeueAfter).to.be.within(53_000, 54_000);
+    expect(w.gallery.calls.length, 'no read while e1 is at work').to.equal(reads);
+    w.cluster.put(exportOf('e1', 'Succeeded'));
+    await later(7000);
+    expect(w.gallery.calls.length, 'read once e1 has settled').to.be.greaterThan(reads);
+  });
 });
+
