@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { shardSelector } from './api/index.ts';
 import { AccountConnector, type EmulatorTarget } from './controllers/common/account-connector.ts';
 import type { OperatorContext } from './controllers/common/context.ts';
 import { controllers } from './controllers/index.ts';
 import type { EmulatorOptions, RunningEmulator } from './emulator/index.ts';
 import type { PriceTable } from './pricing/price-table.ts';
-import { Manager, type ManagerOptions } from './runtime/index.ts';
+import { DEFAULT_LEASE_NAME, Manager, type LeaderElectionConfig, type ManagerOptions } from './runtime/index.ts';
 
 /** Where Simulated accounts' galleries live (`--emulator`). */
 export type EmulatorSetting =
@@ -29,7 +30,13 @@ export const DEFAULT_STALLED_RECHECK_MS = 30_000;
  */
 export const DEFAULT_STATUS_HOLD_BACK_MS = 1000;
 
-export interface OperatorOptions extends ManagerOptions {
+export interface OperatorOptions extends Omit<ManagerOptions, 'labelSelector'> {
+  /**
+   * This replica's shard (`--shard`): it caches and reconciles only objects labelled
+   * labimages.io/shard=KEY, and elects its leader on a Lease of its own. Absent: the objects without
+   * the label.
+   */
+  shard?: string;
   emulator: EmulatorSetting;
   prices: PriceTable;
   regionRetries: number;
@@ -59,7 +66,8 @@ export async function emulatorAt(url: string, caFile: string): Promise<EmulatorS
  * `labimage dev` and the integration tests all start it here, so they run the same thing.
  */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const { emulator: setting, prices, regionRetries, stalledRecheckMs = DEFAULT_STALLED_RECHECK_MS, statusHoldBackMs = DEFAULT_STATUS_HOLD_BACK_MS, ...managerOptions } = options;
+  const { emulator: setting, prices, regionRetries, stalledRecheckMs = DEFAULT_STALLED_RECHECK_MS, statusHoldBackMs = DEFAULT_STATUS_HOLD_BACK_MS, shard, ...rest } = options;
+  const managerOptions: ManagerOptions = { ...rest, labelSelector: shardSelector(shard), ...(rest.leaderElection ? { leaderElection: shardLease(rest.leaderElection, shard) } : {}) };
   let emulator: RunningEmulator | undefined;
   let target: EmulatorTarget | undefined;
   if (setting.mode === 'embedded') {
@@ -73,6 +81,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   }
 
   const manager = new Manager(managerOptions);
+  if (shard !== undefined) managerOptions.log.info({ shard, labelSelector: managerOptions.labelSelector }, 'running as a shard');
   const registry = manager.metrics.registry;
   const context: OperatorContext = {
     accounts: new AccountConnector({ client: manager.client, emulator: target, registry }),
@@ -97,3 +106,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   };
 }
 
+/** Each shard elects its own leader: the Lease's name carries the shard key (unless one was given). */
+function shardLease(config: LeaderElectionConfig, shard: string | undefined): LeaderElectionConfig {
+  return shard === undefined || config.name ? config : { ...config, name: `${DEFAULT_LEASE_NAME}-${shard}` };
+}

@@ -4,7 +4,7 @@ import { createLogger } from '../../log.ts';
 import { DEFAULT_CONCURRENCY, DEFAULT_STALLED_RECHECK_MS, emulatorAt, startOperator, type EmulatorSetting } from '../../operator.ts';
 import { defaultPriceTable, loadPriceTable } from '../../pricing/price-table.ts';
 import { DEFAULT_SYNC_PERIOD_MS, loadRestConfig } from '../../runtime/index.ts';
-import { duration, positiveInt, seconds } from '../arguments.ts';
+import { duration, positiveInt, seconds, shardKey } from '../arguments.ts';
 import { untilSignal } from '../signals.ts';
 
 interface RunOptions {
@@ -23,6 +23,7 @@ interface RunOptions {
   emulatorState?: string;
   priceTable?: string;
   regionRetries: number;
+  shard?: string;
 }
 
 
@@ -44,6 +45,7 @@ export function registerRunCommand(program: Command): void {
     .option('--emulator-replication-seconds <s>', 'embedded emulator: time one region takes to replicate', seconds, 60)
     .option('--emulator-state <file>', 'embedded emulator: keep its state in this file (default: in memory)')
     .option('--price-table <file>', 'YAML price table for estimatedMonthlyCost (default: illustrative list prices in USD)')
+    .option('--shard <key>', 'reconcile only objects labelled labimages.io/shard=KEY, with a leader election Lease of this shard\'s own (default: only objects without the label)', shardKey)
     .option('--region-retries <n>', 'attempts at a failing region before an export settles as PartiallySucceeded', positiveInt, 3)
     .action(async (options: RunOptions, command: Command) => {
       const log = createLogger(options.logLevel);
@@ -68,6 +70,7 @@ export function registerRunCommand(program: Command): void {
         emulator: await emulatorSetting(options, command),
         prices: options.priceTable ? await loadPriceTable(options.priceTable) : defaultPriceTable,
         regionRetries: options.regionRetries,
+        ...(options.shard === undefined ? {} : { shard: options.shard }),
         // A Stalled object whose cause we do not watch (a Secret, Azure) is looked at again this often.
         stalledRecheckMs: Math.min(options.syncPeriod, DEFAULT_STALLED_RECHECK_MS),
       });
