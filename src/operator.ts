@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { shardSelector } from './api/index.ts';
 import { AccountConnector, type EmulatorTarget } from './controllers/common/account-connector.ts';
 import type { OperatorContext } from './controllers/common/context.ts';
+import type { HoldBack } from './controllers/common/object-writer.ts';
 import { controllers } from './controllers/index.ts';
 import type { EmulatorOptions, RunningEmulator } from './emulator/index.ts';
 import type { PriceTable } from './pricing/price-table.ts';
@@ -24,11 +25,11 @@ export const DEFAULT_CONCURRENCY = 8;
 export const DEFAULT_STALLED_RECHECK_MS = 30_000;
 
 /**
- * An export's pass that ends in progress and looks again within this long does not write its status:
- * no one polling sees a phase that short, and it saves the API server a write per export where ARM
- * answers within a second (README, Decisions).
+ * An export's pass that ends in progress and looks again within a second does not write its status,
+ * unless what it holds back is 5 s old: no one polling sees a phase that short, and it saves the API
+ * server a write per export where ARM answers within a second (README, Decisions).
  */
-export const DEFAULT_STATUS_HOLD_BACK_MS = 1000;
+export const DEFAULT_STATUS_HOLD_BACK: HoldBack = { withinMs: 1000, atMostMs: 5000 };
 
 export interface OperatorOptions extends Omit<ManagerOptions, 'labelSelector'> {
   /**
@@ -42,8 +43,8 @@ export interface OperatorOptions extends Omit<ManagerOptions, 'labelSelector'> {
   regionRetries: number;
   /** How often a Stalled object whose cause lies outside our watches is looked at again; default DEFAULT_STALLED_RECHECK_MS. */
   stalledRecheckMs?: number;
-  /** Default DEFAULT_STATUS_HOLD_BACK_MS; 0: every status is written at once. */
-  statusHoldBackMs?: number;
+  /** Default DEFAULT_STATUS_HOLD_BACK; `{withinMs: 0, atMostMs: 0}`: every status is written at once. */
+  statusHoldBack?: HoldBack;
 }
 
 export interface RunningOperator {
@@ -66,7 +67,7 @@ export async function emulatorAt(url: string, caFile: string): Promise<EmulatorS
  * `labimage dev` and the integration tests all start it here, so they run the same thing.
  */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const { emulator: setting, prices, regionRetries, stalledRecheckMs = DEFAULT_STALLED_RECHECK_MS, statusHoldBackMs = DEFAULT_STATUS_HOLD_BACK_MS, shard, ...rest } = options;
+  const { emulator: setting, prices, regionRetries, stalledRecheckMs = DEFAULT_STALLED_RECHECK_MS, statusHoldBack = DEFAULT_STATUS_HOLD_BACK, shard, ...rest } = options;
   const managerOptions: ManagerOptions = { ...rest, labelSelector: shardSelector(shard), ...(rest.leaderElection ? { leaderElection: shardLease(rest.leaderElection, shard) } : {}) };
   let emulator: RunningEmulator | undefined;
   let target: EmulatorTarget | undefined;
@@ -89,7 +90,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     syncPeriodMs: manager.syncPeriodMs,
     regionRetries,
     stalledRecheckMs,
-    statusHoldBackMs,
+    statusHoldBack,
     registry,
   };
   await manager.setup(controllers(context));

@@ -63,11 +63,19 @@ export interface ObjectWriterOptions<T, F> {
   /** How soon a Stalled object whose cause lies outside our watches is looked at again. */
   stalledRecheckMs: number;
   /**
-   * Hold back the status of a pass that ends in progress and looks again within this long (see
-   * `#holdsBack`); absent: every change is written at once. Only for kinds whose next pass does not
-   * read back what this one wrote.
+   * Hold back the status of a pass that ends in progress and looks again soon (see `#holdsBack`);
+   * absent: every change is written at once. Only for kinds whose next pass does not read back what
+   * this one wrote.
    */
-  holdBackMs?: number;
+  holdBack?: HoldBack;
+}
+
+/** When a status write may wait for the next pass. */
+export interface HoldBack {
+  /** Only when that pass is due within this long... */
+  withinMs: number;
+  /** ...and only while what is held back is younger than this. */
+  atMostMs: number;
 }
 
 /** Held-back objects not seen again within this long (deleted meanwhile) are forgotten. */
@@ -120,21 +128,21 @@ export class ObjectWriter<T extends WithStatus, F> {
   }
 
   /**
-   * A pass that ends in progress and looks again within `holdBackMs` need not show what it found:
+   * A pass that ends in progress and looks again within `withinMs` need not show what it found:
    * the next pass, a moment later, shows what is true then. A phase that lasts less than that (an
    * export ARM creates within a second) is never seen by anyone polling, and writing it costs the
    * API server one write per object. Never held back: a change of Ready's status (which has its
    * Event), anything but an in-progress outcome (Ready, Stalled, Failed, held up), and a change first
-   * held back `2 × holdBackMs` ago or more, so nothing is shown more than two short polls late.
+   * held back `atMostMs` ago or more, so nothing is shown later than that.
    */
   #holdsBack(obj: T, outcome: Outcome<F>, result: Result): boolean {
-    const { holdBackMs } = this.#options;
+    const { holdBack } = this.#options;
     const uid = obj.metadata?.uid ?? '';
     const now = Date.now();
     const heldSince = this.#held.get(uid) ?? now;
     this.#held.delete(uid);
-    if (holdBackMs === undefined || now - heldSince >= 2 * holdBackMs || outcome.state !== 'progressing') return false;
-    if (result.requeueAfter === undefined || result.requeueAfter > holdBackMs) return false;
+    if (!holdBack || now - heldSince >= holdBack.atMostMs || outcome.state !== 'progressing') return false;
+    if (result.requeueAfter === undefined || result.requeueAfter > holdBack.withinMs) return false;
     const ready = findCondition(conditionsOf(obj), READY);
     if (ready && ready.status !== 'Unknown') return false;
     // Oldest first (a Map keeps insertion order): forget those whose object went away while held.

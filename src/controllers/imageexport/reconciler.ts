@@ -44,7 +44,7 @@ export interface ImageExportDeps {
   client: ApiClient;
   events: Recorder;
   connector: Connector;
-  settings: Pick<OperatorContext, 'prices' | 'regionRetries' | 'stalledRecheckMs' | 'statusHoldBackMs'>;
+  settings: Pick<OperatorContext, 'prices' | 'regionRetries' | 'stalledRecheckMs' | 'statusHoldBack'>;
 }
 
 /** The account's gallery as an export uses it. */
@@ -78,7 +78,7 @@ export class ImageExportReconciler {
       client: deps.client,
       events: deps.events,
       stalledRecheckMs: deps.settings.stalledRecheckMs,
-      ...(deps.settings.statusHoldBackMs === undefined ? {} : { holdBackMs: deps.settings.statusHoldBackMs }),
+      ...(deps.settings.statusHoldBack ? { holdBack: deps.settings.statusHoldBack } : {}),
     });
   }
 

@@ -34,6 +34,8 @@ export interface ChosenVersion {
 export class VersionChoice {
   readonly #exports: ObjectReader<ImageExport>;
   readonly #claims = new Map<string, { image: string; version: string }>();
+  /** The same claims by image, then export uid: a choice looks at its image's claims only. */
+  readonly #claimsByImage = new Map<string, Map<string, string>>();
   readonly #ledger = new VersionLedger();
 
   constructor(exports: ObjectReader<ImageExport>) {
@@ -48,7 +50,7 @@ export class VersionChoice {
    */
   async choose(exp: ImageExport, port: GalleryPort, image: ImageRef): Promise<ChosenVersion> {
     const chosen = (await this.#known(exp, port, image)) ?? (await this.#choose(exp, port, image));
-    this.#claims.set(exp.metadata.uid ?? '', { image: imageKey(image), version: chosen.version });
+    this.#claim(exp.metadata.uid ?? '', imageKey(image), chosen.version);
     return chosen;
   }
 
@@ -63,7 +65,22 @@ export class VersionChoice {
   }
 
   forget(uid: string | undefined): void {
-    if (uid) this.#claims.delete(uid);
+    const claim = uid ? this.#claims.get(uid) : undefined;
+    if (!uid || !claim) return;
+    this.#claims.delete(uid);
+    const ofImage = this.#claimsByImage.get(claim.image);
+    ofImage?.delete(uid);
+    if (ofImage?.size === 0) this.#claimsByImage.delete(claim.image);
+  }
+
+  #claim(uid: string, image: string, version: string): void {
+    const claim = this.#claims.get(uid);
+    if (claim?.image === image && claim.version === version) return;
+    this.forget(uid);
+    this.#claims.set(uid, { image, version });
+    let ofImage = this.#claimsByImage.get(image);
+    if (!ofImage) this.#claimsByImage.set(image, (ofImage = new Map()));
+    ofImage.set(uid, version);
   }
 
   /** The version status records or this process chose, or one a crashed process made; undefined when there is none. */
@@ -104,18 +121,16 @@ export class VersionChoice {
     const existing = (await this.#ledger.versions(key, list, VERSION_LIST_MAX_AGE_MS)).map((v) => v.name);
     const version = nextVersion(new Set([...existing, ...this.#claimedByOthers(exp, key)]));
     // Claimed before any await: workers choosing at once resume one after another from the same list.
-    this.#claims.set(uid, { image: key, version });
+    this.#claim(uid, key, version);
     return { version, observed: undefined };
   }
 
   /** Versions of the image that other exports hold in status, or have just chosen in this process. */
   #claimedByOthers(exp: ImageExport, key: string): string[] {
     const uid = exp.metadata.uid;
-    const fromCache = this.#exports
-      .byIndex(BY_IMAGE, exp.spec.image.name.toLowerCase())
-      .filter((e) => e.metadata.uid !== uid)
-      .flatMap((e) => (e.status?.version ? [e.status.version] : []));
-    const inFlight = [...this.#claims].filter(([other, claim]) => other !== uid && claim.image === key).map(([, claim]) => claim.version);
-    return [...fromCache, ...inFlight];
+    const claimed: string[] = [];
+    for (const e of this.#exports.byIndex(BY_IMAGE, exp.spec.image.name.toLowerCase())) if (e.metadata.uid !== uid && e.status?.version) claimed.push(e.status.version);
+    for (const [other, version] of this.#claimsByImage.get(key) ?? []) if (other !== uid) claimed.push(version);
+    return claimed;
   }
 }

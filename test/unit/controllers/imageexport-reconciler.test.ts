@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
 import { ArmError, MIN_REQUEUE_MS } from '../../../src/azure/index.ts';
 import { StalledError } from '../../../src/controllers/common/stalled.ts';
+import type { HoldBack } from '../../../src/controllers/common/object-writer.ts';
 import { IMAGE_EXPORT_FINALIZER, ImageExportReconciler } from '../../../src/controllers/imageexport/reconciler.ts';
 import { defaultPriceTable } from '../../../src/pricing/price-table.ts';
 import type { Result } from '../../../src/runtime/index.ts';
@@ -49,7 +50,7 @@ class World {
   readonly connector = connectorTo(this.gallery);
   readonly reconciler: ImageExportReconciler;
 
-  constructor(statusHoldBackMs?: number) {
+  constructor(statusHoldBack?: HoldBack) {
     this.cluster.put(account());
     this.cluster.put(attachment());
     this.cluster.put(exportOf());
@@ -63,7 +64,7 @@ class World {
       client: this.cluster.client,
       events: this.cluster.recorder,
       connector: this.connector,
-      settings: { prices: defaultPriceTable, regionRetries: 3, stalledRecheckMs: RECHECK_MS, ...(statusHoldBackMs === undefined ? {} : { statusHoldBackMs }) },
+      settings: { prices: defaultPriceTable, regionRetries: 3, stalledRecheckMs: RECHECK_MS, ...(statusHoldBack ? { statusHoldBack } : {}) },
     });
   }
 
@@ -408,7 +409,7 @@ describe('ImageExport reconciler (fake gallery)', function () {
 
   describe('holding back the status of a pass whose next look is a moment away', function () {
     it('writes nothing while ARM makes the version within the hold-back, then what the next pass finds, with its Event', async function () {
-      const w = new World(1000);
+      const w = new World({ withinMs: 1000, atMostMs: 5000 });
       expect(await w.reconcile()).to.deep.equal({ requeueAfter: 1000 });
       expect(w.gallery.mutations()).to.deep.equal(['createImageVersion 1.0.0']);
       expect(w.cluster.statusPatches, 'Exporting held back').to.deep.equal([]);
@@ -419,8 +420,8 @@ describe('ImageExport reconciler (fake gallery)', function () {
       expect(w.cluster.events.map((e) => e.reason)).to.deep.equal(['Succeeded']);
     });
 
-    it('holds a change back no longer than two hold-backs: a phase that outlasts them is shown', async function () {
-      const w = new World(5000);
+    it('holds a change back no longer than atMostMs: a phase that outlasts it is shown', async function () {
+      const w = new World({ withinMs: 5000, atMostMs: 10_000 });
       await w.reconcile();
       await w.reconcile();
       expect(w.cluster.statusPatches, 'held back twice').to.deep.equal([]);
@@ -430,13 +431,13 @@ describe('ImageExport reconciler (fake gallery)', function () {
     });
 
     it('writes at once when the next look is further away than the hold-back', async function () {
-      const w = new World(500);
+      const w = new World({ withinMs: 500, atMostMs: 5000 });
       expect(await w.reconcile()).to.deep.equal({ requeueAfter: 1000 });
       expect(w.export?.status?.phase).to.equal('Exporting');
     });
 
     it('writes at once what leaves Ready, and what is Stalled', async function () {
-      const w = new World(60_000);
+      const w = new World({ withinMs: 60_000, atMostMs: 60_000 });
       w.cluster.put(exportOf({ replication: { regions: ['eastus', 'westus'] } }, { version: '1.0.0', conditions: readyCondition() }));
       w.gallery.putVersion(version('1.0.0'), ['eastus'], tagged);
       await w.reconcile();
