@@ -101,20 +101,24 @@ export class Reflector<T extends KubernetesObject> {
    * cache. A continue token that expires midway (410) fails the list, and the next one starts over.
    */
   async #list(): Promise<void> {
-    const { client, resource, namespace, labelSelector, store } = this.#options;
+    const { client, resource, namespace, labelSelector, store, log } = this.#options;
+    const started = performance.now();
     const relist = store.relist(namespace);
     const apiVersion = apiVersionOf(resource);
     let cont: string | undefined;
     let resourceVersion = '';
+    let objects = 0;
     do {
       const page = await client.list<T>(resource, namespace, { limit: PAGE_SIZE, continue: cont, labelSelector });
       // List items come without apiVersion and kind; watch events carry them. Keep the cache uniform.
       for (const item of page.items) relist.add(Object.assign(item, { apiVersion, kind: resource.kind }));
+      objects += page.items.length;
       resourceVersion ||= page.metadata.resourceVersion ?? '';
       cont = page.metadata.continue || undefined;
     } while (cont);
     relist.finish();
     this.#resourceVersion = resourceVersion;
+    log[this.synced ? 'info' : 'debug']({ namespace, objects, seconds: Number(((performance.now() - started) / 1000).toFixed(2)) }, this.synced ? 'relisted' : 'listed');
     this.#backoffMs = 0;
     if (!this.synced) {
       this.synced = true;

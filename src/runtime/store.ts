@@ -3,8 +3,12 @@
 // a cache without an API server.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { keyOf, objectKey } from './client.ts';
+import { StringPool, internStrings } from './string-pool.ts';
 
 export type IndexFunc<T> = (obj: T) => string[];
+
+/** Strings the pool of one store keeps per generation: far more than the distinct values its objects share. */
+const POOL_SIZE = 10_000;
 
 /** What a reconciler reads of a kind: the cache, by name, by namespace or through an index. */
 export interface ObjectReader<T> {
@@ -45,6 +49,7 @@ export class IndexedStore<T extends KubernetesObject> implements ObjectReader<T>
   readonly #items = new Map<string, T>();
   readonly #indexers = new Map<string, IndexFunc<T>>();
   readonly #indexes = new Map<string, Map<string, Set<string>>>();
+  readonly #strings = new StringPool(POOL_SIZE);
   readonly #onChange: (change: StoreChange<T>) => void;
 
   constructor(onChange: (change: StoreChange<T>) => void = () => undefined) {
@@ -86,8 +91,10 @@ export class IndexedStore<T extends KubernetesObject> implements ObjectReader<T>
 
   upsert(obj: T): void {
     // As controller-runtime's default transform: nothing here reads managedFields, and they are
-    // often the larger part of an object, so the cache does not keep them.
+    // often the larger part of an object, so the cache does not keep them. The strings objects
+    // share are kept once (string-pool.ts).
     if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+    internStrings(obj, this.#strings);
     const key = keyOf(obj);
     const old = this.#items.get(key);
     if (old) this.#unindex(key, old);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { IndexedStore } from '../../../src/runtime/store.ts';
+import { StringPool, internStrings } from '../../../src/runtime/string-pool.ts';
 
 describe('informer cache', () => {
   it('keeps objects without their managedFields, indexed, with add and update events', () => {
@@ -48,4 +49,16 @@ describe('informer cache', () => {
     relist.finish();
     expect(cache.list().map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`).sort()).to.deep.equal(['a@2', 'b@1']);
   });
+
+  it('keeps one copy of shared strings in a pool of bounded size, and the objects as they were', () => {
+    const pool = new StringPool(100);
+    for (let i = 0; i < 1000; i++) pool.intern(`value-${i}`);
+    expect(pool.size).to.be.at.most(200);
+    const obj = { metadata: { name: 'e1', namespace: 'ns', uid: 'u1', labels: { a: 'b' } }, spec: { regions: ['eastus', 'westus'], nested: [{ reason: 'Waiting' }] } };
+    const copy = structuredClone(obj);
+    internStrings(obj, pool);
+    expect(obj).to.deep.equal(copy);
+    expect(pool.intern('eastus')).to.equal('eastus');
+  });
 });
+
