@@ -1,7 +1,7 @@
 // `labimage run` in a child process, as a Deployment runs it: the benchmark reads its own RSS and
 // CPU time from /proc, and the resilience suite SIGKILLs it at any line.
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { join } from 'node:path';
@@ -70,7 +70,10 @@ export function buildOperatorAt(rev: string, dir: string): string {
   if (archive.status !== 0) throw new Error(`git archive ${rev}: ${archive.stderr.toString()}`);
   const extracted = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
   if (extracted.status !== 0) throw new Error(`extracting ${rev}: ${extracted.stderr.toString()}`);
-  return buildOperator(join(dir, 'dist'), join(dir, 'tsconfig.build.json'));
+  const entry = buildOperator(join(dir, 'dist'), join(dir, 'tsconfig.build.json'));
+  // tsc emits no JSON module it finds below node_modules, which this folder is: copy them over.
+  cpSync(join(dir, 'src'), join(dir, 'dist'), { recursive: true, filter: (source) => !source.endsWith('.ts') });
+  return entry;
 }
 
 export class OperatorProcess {
