@@ -1,8 +1,8 @@
 // `labimage run` in a child process, as a Deployment runs it: the benchmark reads its own RSS and
 // CPU time from /proc, and the resilience suite SIGKILLs it at any line.
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,7 +18,10 @@ export interface OperatorProcessOptions {
   kubeconfigPath: string;
   emulatorUrl: string;
   emulatorCaFile: string;
-  namespace: string;
+  /** The one namespace to watch; absent: all. */
+  namespace?: string;
+  /** `--shard`: absent, the replica without a key. */
+  shard?: string;
   /** Workers per controller; absent: the operator's default. */
   concurrency?: number;
   syncPeriod?: string;
@@ -43,9 +46,8 @@ export function imageNodeFlags(): string[] {
   return argv.slice(1).filter((arg) => arg.startsWith('--'));
 }
 
-export function buildOperator(outDir: string): string {
+export function buildOperator(outDir: string, project = fileURLToPath(new URL('../tsconfig.build.json', import.meta.url))): string {
   const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
-  const project = fileURLToPath(new URL('../tsconfig.build.json', import.meta.url));
   rmSync(outDir, { recursive: true, force: true });
   const built = spawnSync(process.execPath, [tsc, '-p', project, '--outDir', outDir, '--sourceMap', 'false'], { encoding: 'utf8' });
   // tsc emits despite type errors; only a missing entry point stops the run.
@@ -55,11 +57,31 @@ export function buildOperator(outDir: string): string {
   return entry;
 }
 
+/**
+ * The operator as git revision `rev` had it (`--operator-rev main`), built as `buildOperator` does,
+ * so a change is measured against what it changes on the same machine, minutes apart. `dir` must lie
+ * inside the repository, so the compiled code finds its packages in node_modules.
+ */
+export function buildOperatorAt(rev: string, dir: string): string {
+  const repo = fileURLToPath(new URL('..', import.meta.url));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const archive = spawnSync('git', ['archive', '--format=tar', rev, 'src', 'tsconfig.json', 'tsconfig.build.json'], { cwd: repo, maxBuffer: 512 * 2 ** 20 });
+  if (archive.status !== 0) throw new Error(`git archive ${rev}: ${archive.stderr.toString()}`);
+  const extracted = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
+  if (extracted.status !== 0) throw new Error(`extracting ${rev}: ${extracted.stderr.toString()}`);
+  const entry = buildOperator(join(dir, 'dist'), join(dir, 'tsconfig.build.json'));
+  // tsc emits no JSON module it finds below node_modules, which this folder is: copy them over.
+  cpSync(join(dir, 'src'), join(dir, 'dist'), { recursive: true, filter: (source) => !source.endsWith('.ts') });
+  return entry;
+}
+
 export class OperatorProcess {
   readonly child: ChildProcessByStdio<null, Readable, Readable>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The last lines it logged, to explain a failure. */
   readonly recentLog: string[] = [];
+  readonly #logWaiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   readonly #metricsUrl: string;
   readonly #healthUrl: string;
 
@@ -82,9 +104,10 @@ export class OperatorProcess {
       options.main ?? sourceMain,
       'run',
       '--kubeconfig', options.kubeconfigPath,
-      '--namespace', options.namespace,
+      ...(options.namespace === undefined ? [] : ['--namespace', options.namespace]),
+      ...(options.shard === undefined ? [] : ['--shard', options.shard]),
       // Its accounts name no credentials: they act as the emulator's default principal, as the operator's own identity.
-      '--operator-identity-namespaces', options.namespace,
+      '--operator-identity-namespaces', options.namespace ?? '*',
       '--emulator', options.emulatorUrl,
       '--emulator-ca', options.emulatorCaFile,
       '--metrics-bind-address', `127.0.0.1:${metricsPort}`,
@@ -153,9 +176,26 @@ export class OperatorProcess {
     await this.exited;
   }
 
+  /** Resolves with the next line it logs that matches `pattern`. */
+  nextLog(pattern: RegExp): Promise<string> {
+    return new Promise((resolve) => this.#logWaiters.push({ pattern, resolve }));
+  }
+
+  /**
+   * Resets its peak RSS (VmHWM) to what it holds now (Linux's clear_refs), so that `peakRssMiB`
+   * answers for what happens from here on.
+   */
+  async resetPeakRss(): Promise<void> {
+    await writeFile(`/proc/${this.pid}/clear_refs`, '5');
+  }
+
   #onLog(line: string): void {
     this.recentLog.push(line);
     if (this.recentLog.length > 40) this.recentLog.shift();
+    for (const waiter of this.#logWaiters.filter((w) => w.pattern.test(line))) {
+      this.#logWaiters.splice(this.#logWaiters.indexOf(waiter), 1);
+      waiter.resolve(line);
+    }
   }
 }
 

@@ -1,8 +1,9 @@
-// `npm run bench`: the operator (a child process, `labimage run`) against its own local control
-// plane and a standalone emulator with near-instant replication. Measures N exports from create to
-// Ready against a floor (the same status writes by a plain loop), the idle steady state, and the
-// operator's RSS and CPU. `--memory-only` loads --objects exports into its cache and reports RSS.
-// bench/README.md states the goals.
+// `npm run bench`: the operator (a child process, `labimage run`; `--shards N`: N of them, each
+// with its own shard key) against its own local control plane and a standalone emulator with
+// near-instant replication. Measures N exports from create to Ready against two floors (the same
+// exports created and their status writes replayed, or all their writes), the idle steady state,
+// and the operator's RSS and CPU. `--memory-only` loads --objects exports into its cache (see
+// memory.ts). bench/README.md states the goals.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,18 +11,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { customResourceDefinitions, RESOURCES, type ImageExport } from '../src/api/index.ts';
+import { customResourceDefinitions, RESOURCES } from '../src/api/index.ts';
 import { ControlPlane } from '../src/controlplane/controlplane.ts';
 import { installCrds } from '../src/controlplane/install-crds.ts';
 
-import { defaultConfigDocument, startEmulator, type RequestCounts, type RunningEmulator } from '../src/emulator/index.ts';
-import { ObjectClient, patchStatus } from '../src/runtime/index.ts';
+import type { RequestCounts } from '../src/emulator/index.ts';
+import { ObjectClient } from '../src/runtime/index.ts';
 import { admin, createSourceVm, portFor } from '../test/integration/controllers/imageexport-fixtures.ts';
 import { byVerb, difference, scrapeRequestTotals, total, writes, type RequestTally } from './apiserver-requests.ts';
-import { OperatorProcess, buildOperator, imageNodeFlags, sumMetric } from './operator-process.ts';
+import { startEmulatorProcess, type EmulatorProcess } from './emulator-process.ts';
+import { measureFloor, recordEvents, statusRecorder, type WritePlan } from './floor.ts';
+import { benchMemory } from './memory.ts';
+import { OperatorProcess, buildOperator, buildOperatorAt, imageNodeFlags, sumMetric } from './operator-process.ts';
 import { describeMachine, percentile, round, saveResult, table } from './report.ts';
 import { benchThrottled, throttledRows } from './throttled.ts';
-import { ReadyWatch, createAccounts, exportManifest, exportName, inParallel } from './workload.ts';
+import { ReadyWatch, createAccounts, exportManifest, exportName, inParallel, shardOf, type ExportShape } from './workload.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -30,8 +34,10 @@ const { values: flags } = parseArgs({
     images: { type: 'string', default: '5' },
     /** Operator workers per controller; absent: the operator's default (`labimage run --concurrency`). */
     concurrency: { type: 'string' },
-    /** Objects the floor writes at once; 1 is a plain loop. */
+    /** Objects the serial floor writes at once; 1 is a plain loop. */
     'floor-concurrency': { type: 'string', default: '1' },
+    /** Operator processes sharing the work, each with its own shard key (shard 0: no key). */
+    shards: { type: 'string', default: '1' },
     'idle-seconds': { type: 'string', default: '60' },
     'settle-seconds': { type: 'string', default: '5' },
     'replication-seconds': { type: 'string', default: '0.1' },
@@ -42,10 +48,14 @@ const { values: flags } = parseArgs({
     /** floor: the ratio-to-floor run (ARM's buckets off); throttled429: exports in one subscription with them on; all: both. */
     scenario: { type: 'string', default: 'all' },
     objects: { type: 'string', default: '10000' },
+    /** Namespaces the --memory-only exports are spread over; default one per 1,000 objects. */
+    namespaces: { type: 'string' },
     /** node flags for the operator, e.g. --operator-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
     'operator-node-args': { type: 'string', default: '' },
     /** dist (default): compiled as the container runs it; src: the .ts sources through type stripping. */
     'operator-from': { type: 'string', default: 'dist' },
+    /** Measure the operator of this git revision instead (e.g. main, for a before/after table); the benchmark stays this one. */
+    'operator-rev': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -64,7 +74,7 @@ interface Setup {
   kc: KubeConfig;
   /** Absent: the sources, through type stripping. */
   operatorMain: string | undefined;
-  emulator: RunningEmulator;
+  emulator: EmulatorProcess;
   caFile: string;
   client: ObjectClient;
   dir: string;
@@ -74,17 +84,19 @@ async function setUp(): Promise<Setup> {
   say('starting a local control plane...');
   const dir = await mkdtemp(join(tmpdir(), 'labimage-bench-'));
   let operatorMain: string | undefined;
-  if (flags['operator-from'] !== 'src') {
+  // Inside the repo, so the compiled code finds its packages in node_modules.
+  const cache = (name: string) => fileURLToPath(new URL(`../node_modules/.cache/labimage-bench/${name}`, import.meta.url));
+  if (flags['operator-rev']) {
+    say(`building the operator of ${flags['operator-rev']} as the container image runs it...`);
+    operatorMain = buildOperatorAt(flags['operator-rev'], cache('rev'));
+  } else if (flags['operator-from'] !== 'src') {
     say('building the operator as the container image runs it...');
-    // Inside the repo, so the compiled code finds its packages in node_modules.
-    operatorMain = buildOperator(fileURLToPath(new URL('../node_modules/.cache/labimage-bench/dist', import.meta.url)));
+    operatorMain = buildOperator(cache('dist'));
   }
   const plane = await ControlPlane.start({ log: say });
   const kc = plane.kubeConfig();
   await installCrds(kc, customResourceDefinitions() as unknown as V1CustomResourceDefinition[]);
-  // ARM's token buckets off: this scenario measures the operator against a floor of bare API writes, not ARM's budget.
-  const config = { ...(defaultConfigDocument() as object), buckets: { enabled: false } };
-  const emulator = await startEmulator({ replicationSeconds: num('replication-seconds'), operationSeconds: num('operation-seconds'), config });
+  const emulator = await startEmulatorProcess({ replicationSeconds: num('replication-seconds'), operationSeconds: num('operation-seconds'), buckets: false });
   const caFile = join(dir, 'emulator-ca.pem');
   await writeFile(caFile, emulator.caPem);
   // The floor's writes go through the operator's own client (ObjectClient on one RestClient).
@@ -96,21 +108,22 @@ async function createNamespace(setup: Setup, name: string): Promise<string> {
   return name;
 }
 
-function startOperatorProcess(setup: Setup, namespace: string, emulator = { url: setup.emulator.url, caFile: setup.caFile }): Promise<OperatorProcess> {
+function startOperatorProcess(setup: Setup, where: { namespace?: string; shard?: string; logLevel?: string; emulator?: { url: string; caFile: string } }): Promise<OperatorProcess> {
+  const { emulator = { url: setup.emulator.url, caFile: setup.caFile }, ...rest } = where;
   return OperatorProcess.start({
     kubeconfigPath: setup.plane.kubeconfigPath,
     emulatorUrl: emulator.url,
     emulatorCaFile: emulator.caFile,
-    namespace,
+    ...rest,
     ...(flags.concurrency === undefined ? {} : { concurrency: num('concurrency') }),
-    logLevel: 'warn',
+    logLevel: where.logLevel ?? 'warn',
     // The image's flags first, so that --operator-node-args can override them.
     nodeArgs: [...imageNodeFlags(), ...(flags['operator-node-args'] ? flags['operator-node-args'].split(' ') : [])],
     ...(setup.operatorMain ? { main: setup.operatorMain } : {}),
   });
 }
 
-const armRequests = async (emulator: RunningEmulator) => (await admin(emulator, 'GET', '/_emulator/requests')) as RequestCounts;
+const armRequests = async (emulator: EmulatorProcess) => (await admin(emulator, 'GET', '/_emulator/requests')) as RequestCounts;
 
 function armDifference(after: RequestCounts, before: RequestCounts): Record<string, number> {
   const out: Record<string, number> = {};
@@ -120,79 +133,47 @@ function armDifference(after: RequestCounts, before: RequestCounts): Record<stri
 
 const perExport = (counts: Record<string, number>, n: number) => Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, round(v / n)]));
 
-type Histories = Map<string, NonNullable<ImageExport['status']>[]>;
-
-/** A ReadyWatch callback that notes every distinct status each export went through. */
-function historyRecorder(histories: Histories): (e: ImageExport) => void {
-  return (e) => {
-    const list = histories.get(e.metadata.name ?? '') ?? [];
-    const last = list.at(-1);
-    if (e.status && e.status.observedGeneration !== -1 && JSON.stringify(last) !== JSON.stringify(e.status)) list.push(e.status);
-    histories.set(e.metadata.name ?? '', list);
-  };
+/** A metric summed over every operator process. */
+async function sumOver(operators: readonly OperatorProcess[], name: string, labels: Record<string, string>): Promise<number> {
+  const texts = await Promise.all(operators.map((o) => o.metrics()));
+  return texts.reduce((sum, text) => sum + sumMetric(text, name, labels), 0);
 }
 
-/**
- * The floor: the status writes the operator made, replayed by a plain loop with the same client and
- * helper (`patchStatus`) on fresh objects, `concurrency` objects at a time, each object's writes in order.
- * It is timed as the operator is, until a watch has seen every object Ready, by the same watch doing
- * the same work per event, so both runs carry the same observer.
- */
-async function measureFloor(setup: Setup, histories: Histories, shape: Parameters<typeof exportManifest>[2], concurrency: number): Promise<{ seconds: number; writes: number }> {
-  const namespace = await createNamespace(setup, `bench-floor-${concurrency}`);
-  const names = [...histories.keys()];
-  const created = new Map<string, ImageExport>();
-  await inParallel(names, num('create-concurrency'), async (name) => {
-    const manifest = exportManifest(namespace, Number(name.slice('export-'.length)), shape);
-    created.set(name, await setup.client.create(RESOURCES.ImageExport, manifest));
-  });
-  let count = 0;
-  const watch = new ReadyWatch(setup.kc, setup.client, namespace, historyRecorder(new Map()));
-  await watch.start();
-  const started = performance.now();
-  await inParallel(names, concurrency, async (name) => {
-    let current = created.get(name) as ImageExport;
-    for (const status of histories.get(name) ?? []) {
-      const written = await patchStatus(setup.client, RESOURCES.ImageExport, current, status);
-      if (written) {
-        current = written;
-        count += 1;
-      }
-    }
-  });
-  await watch.untilReady(names.length);
-  const seconds = (performance.now() - started) / 1000;
-  watch.stop();
-  return { seconds, writes: count };
-}
+const sumAsync = async (values: Promise<number>[]) => (await Promise.all(values)).reduce((a, b) => a + b, 0);
 
 async function benchExports(setup: Setup): Promise<Record<string, unknown>> {
   const n = num('exports');
+  const shards = Math.max(1, num('shards'));
   const floorConcurrency = num('floor-concurrency');
+  const createConcurrency = num('create-concurrency');
   const kc = setup.kc;
   const namespace = await createNamespace(setup, 'bench');
-  const operator = await startOperatorProcess(setup, namespace);
+  const operators: OperatorProcess[] = [];
+  for (let s = 0; s < shards; s++) {
+    const shard = shardOf(s, shards);
+    operators.push(await startOperatorProcess(setup, { namespace, ...(shard === undefined ? {} : { shard }) }));
+  }
   try {
-    await operator.synced();
-    const startupRssMiB = await operator.rssMiB();
-    say(`operator pid ${operator.pid} synced; creating ${num('accounts')} accounts with galleries...`);
-    await createAccounts(setup.client, namespace, num('accounts'));
+    await Promise.all(operators.map((o) => o.synced()));
+    const startupRssMiB = await sumAsync(operators.map((o) => o.rssMiB()));
+    say(`operator pid ${operators.map((o) => o.pid).join(', ')} synced; creating ${num('accounts')} accounts with galleries...`);
+    await createAccounts(setup.client, namespace, num('accounts'), undefined, shards);
     const vmId = await createSourceVm(portFor(setup.emulator), namespace, 'bench-source-vm');
-    const shape = { accounts: num('accounts'), images: num('images'), vmId };
+    const shape: ExportShape = { accounts: num('accounts'), images: num('images'), vmId, shards };
 
-    // Every status an export went through, as the watch saw it: the floor replays them.
-    const histories: Histories = new Map();
-    const watch = new ReadyWatch(kc, setup.client, namespace, historyRecorder(histories));
+    // Every status an export went through, as the watch saw it, and later its Events: the floors replay them.
+    const plan: WritePlan = new Map();
+    const watch = new ReadyWatch(kc, setup.client, namespace, statusRecorder(plan));
     await watch.start();
     const apiBefore = await scrapeRequestTotals(kc);
     const armBefore = await armRequests(setup.emulator);
-    const cpuBefore = await operator.cpuSeconds();
+    const cpuBefore = await sumAsync(operators.map((o) => o.cpuSeconds()));
 
-    say(`creating ${n} ImageExports (${shape.accounts} accounts, ${shape.images} images, 3 regions each)...`);
+    say(`creating ${n} ImageExports (${shape.accounts} accounts, ${shape.images} images, 3 regions each${shards > 1 ? `, ${shards} shards` : ''})...`);
     const createdAt = new Map<string, number>();
     const started = performance.now();
     const indexes = Array.from({ length: n }, (_, i) => i);
-    const creating = inParallel(indexes, num('create-concurrency'), async (i) => {
+    const creating = inParallel(indexes, createConcurrency, async (i) => {
       createdAt.set(exportName(i), Date.now());
       await setup.client.create(RESOURCES.ImageExport, exportManifest(namespace, i, shape));
     });
@@ -204,7 +185,7 @@ async function benchExports(setup: Setup): Promise<Record<string, unknown>> {
     await creating;
     if (!allReady) throw new Error(`only ${watch.readyAt.size} of ${n} exports Ready after ${timeoutMs / 1000} s`);
     const seconds = (performance.now() - started) / 1000;
-    const cpuAtReady = (await operator.cpuSeconds()) - cpuBefore;
+    const cpuAtReady = (await sumAsync(operators.map((o) => o.cpuSeconds()))) - cpuBefore;
     // Work that follows the last Ready (its Event, the gallery catalogue refresh) belongs to the exports, not to the idle period.
     say(`all ${n} Ready after ${seconds.toFixed(1)} s; settling for ${num('settle-seconds')} s, then idle for ${num('idle-seconds')} s...`);
     await sleep(num('settle-seconds') * 1000);
@@ -220,24 +201,40 @@ async function benchExports(setup: Setup): Promise<Record<string, unknown>> {
     const idle = difference(await scrapeRequestTotals(kc), apiSettled, ownIdle);
     const idleArm = armDifference(await armRequests(setup.emulator), armSettled);
     watch.stop();
+    await recordEvents(setup.client, namespace, plan);
 
-    const operatorMetrics = await operator.metrics();
-    const reconciles = sumMetric(operatorMetrics, 'controller_runtime_reconcile_total', { controller: 'imageexport' });
-    const concurrency = sumMetric(operatorMetrics, 'controller_runtime_max_concurrent_reconciles', { controller: 'imageexport' });
-    const reconcileErrors = sumMetric(operatorMetrics, 'controller_runtime_reconcile_total', { controller: 'imageexport', result: 'error' });
-    const reconcileSeconds = Object.fromEntries(
-      ['labaccount', 'galleryattachment', 'imageexport', 'labtemplate'].map((c) => [c, round(sumMetric(operatorMetrics, 'controller_runtime_reconcile_time_seconds_sum', { controller: c }))]),
-    );
-    const peakRssMiB = await operator.peakRssMiB();
-    const cpuSeconds = (await operator.cpuSeconds()) - cpuBefore;
-    await operator.stop();
+    const metric = (name: string, labels: Record<string, string>) => sumOver(operators, name, labels);
+    const reconciles = await metric('controller_runtime_reconcile_total', { controller: 'imageexport' });
+    const concurrency = await metric('controller_runtime_max_concurrent_reconciles', { controller: 'imageexport' });
+    const reconcileErrors = await metric('controller_runtime_reconcile_total', { controller: 'imageexport', result: 'error' });
+    const reconcileSeconds: Record<string, number> = {};
+    for (const c of ['labaccount', 'galleryattachment', 'imageexport', 'labtemplate']) reconcileSeconds[c] = round(await metric('controller_runtime_reconcile_time_seconds_sum', { controller: c }));
+    // Each shard's share of the exports' reconciles: proof that they split the work.
+    const reconcilesByShard = await Promise.all(operators.map(async (o) => sumMetric(await o.metrics(), 'controller_runtime_reconcile_total', { controller: 'imageexport' })));
+    const peakRssMiB = Math.max(...(await Promise.all(operators.map((o) => o.peakRssMiB()))));
+    const cpuSeconds = (await sumAsync(operators.map((o) => o.cpuSeconds()))) - cpuBefore;
+    await Promise.all(operators.map((o) => o.stop()));
 
     const statusWrites = api['PATCH imageexports/status'] ?? 0;
-    say(`floor: replaying the ${statusWrites} status writes with ${floorConcurrency} worker(s), no controller logic...`);
-    const floor = await measureFloor(setup, histories, shape, floorConcurrency);
-    // The same replay as parallel as the operator's workers, for the ratio at equal parallelism.
-    say(`floor again with ${concurrency} worker(s), as many as the operator had...`);
-    const parallelFloor = concurrency === floorConcurrency ? floor : await measureFloor(setup, histories, shape, concurrency);
+    const floor = (concurrency: number, writes: 'status' | 'all') =>
+      measureFloor({
+        kc,
+        client: setup.client,
+        namespace: `bench-floor-${writes}-${concurrency}`,
+        manifest: (name) => exportManifest(`bench-floor-${writes}-${concurrency}`, Number(name.slice('export-'.length)), { ...shape, shards: 1 }),
+        plan,
+        createConcurrency,
+        concurrency,
+        writes,
+      });
+    const floorNamespaces = new Set([`bench-floor-status-${floorConcurrency}`, `bench-floor-status-${concurrency}`, `bench-floor-all-${concurrency}`]);
+    for (const ns of floorNamespaces) await createNamespace(setup, ns);
+    say(`floor: the ${n} exports created and their ${statusWrites} status writes replayed, ${floorConcurrency} at a time, no controller logic...`);
+    const serialFloor = await floor(floorConcurrency, 'status');
+    say(`floor again with ${concurrency} at a time, as many as the operator's workers...`);
+    const parallelFloor = concurrency === floorConcurrency ? serialFloor : await floor(concurrency, 'status');
+    say(`floor with all the operator's writes (finalizer, status, Events), ${concurrency} at a time...`);
+    const allWritesFloor = await floor(concurrency, 'all');
 
     const latencies = [...watch.readyAt].map(([name, at]) => at - (createdAt.get(name) ?? at));
     const apiByVerb = byVerb(api);
@@ -246,22 +243,30 @@ async function benchExports(setup: Setup): Promise<Record<string, unknown>> {
       accounts: shape.accounts,
       images: shape.images,
       regionsPerExport: 3,
+      shards,
       concurrency,
       floorConcurrency,
       seconds: round(seconds),
-      floorSeconds: round(floor.seconds),
-      ratio: round(seconds / floor.seconds),
-      floorStatusWrites: floor.writes,
+      exportsPerSecond: round(n / seconds, 1),
+      floorSeconds: round(serialFloor.seconds),
+      ratio: round(seconds / serialFloor.seconds),
+      floorStatusWrites: serialFloor.writes,
       parallelFloorSeconds: round(parallelFloor.seconds),
       ratioAtEqualConcurrency: round(seconds / parallelFloor.seconds),
+      allWritesFloorSeconds: round(allWritesFloor.seconds),
+      allWritesFloorWrites: allWritesFloor.writes,
+      ratioAllWritesAtEqualConcurrency: round(seconds / allWritesFloor.seconds),
       p50ReadyMs: Math.round(percentile(latencies, 50)),
       p95ReadyMs: Math.round(percentile(latencies, 95)),
+      apiWritesPerExport: round(writes(api) / n),
       apiRequestsPerExport: { total: round(total(api) / n), byVerb: perExport(apiByVerb, n), byResource: perExport(api, n) },
       statusWritesPerExport: round(statusWrites / n),
       reconcilesPerExport: round(reconciles / n),
+      reconcilesByShard,
       reconcileErrors,
       reconcileSeconds,
-      armRequestsPerExport: { total: round(total(arm) / n), byRoute: perExport(arm, n) },
+      armRequestsPerExport: round(total(arm) / n),
+      armRequestsPerExportByRoute: perExport(arm, n),
       idleSeconds: num('idle-seconds'),
       idleWrites: writes(idle),
       idleApiRequests: idle,
@@ -273,47 +278,16 @@ async function benchExports(setup: Setup): Promise<Record<string, unknown>> {
       cpuSecondsToReady: round(cpuAtReady),
     };
   } finally {
-    await operator.stop();
+    await Promise.all(operators.map((o) => o.stop()));
   }
 }
 
-async function benchMemory(setup: Setup): Promise<Record<string, unknown>> {
-  const n = num('objects');
-  const namespace = await createNamespace(setup, 'bench-memory');
-  say(`creating ${n} ImageExports of an account that does not exist (the controller records that and waits)...`);
-  const shape = { accounts: 1, images: num('images'), vmId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/labimages-bench-memory/providers/Microsoft.Compute/virtualMachines/absent' };
-  let created = 0;
-  const progress = setInterval(() => say(`  ${created} created`), 10_000);
-  await inParallel(Array.from({ length: n }, (_, i) => i), num('create-concurrency'), async (i) => {
-    await setup.client.create(RESOURCES.ImageExport, exportManifest(namespace, i, shape));
-    created += 1;
-  });
-  clearInterval(progress);
-  const operator = await startOperatorProcess(setup, namespace);
-  try {
-    const started = performance.now();
-    await operator.synced(300_000);
-    const syncSeconds = (performance.now() - started) / 1000;
-    const cachedRssMiB = await operator.rssMiB();
-    say(`operator pid ${operator.pid} has ${n} exports in its cache after ${syncSeconds.toFixed(1)} s; waiting for each to be reconciled once...`);
-    for (;;) {
-      const metrics = await operator.metrics();
-      const reconciled = sumMetric(metrics, 'controller_runtime_reconcile_total', { controller: 'imageexport' });
-      if (reconciled >= n && sumMetric(metrics, 'workqueue_depth', { name: 'imageexport' }) === 0) break;
-      await sleep(2000);
-    }
-    return {
-      objects: n,
-      syncSeconds: round(syncSeconds),
-      reconciledSeconds: round((performance.now() - started) / 1000),
-      rssAfterSyncMiB: round(cachedRssMiB, 1),
-      rssMiB: round(await operator.rssMiB(), 1),
-      peakRssMiB: round(await operator.peakRssMiB(), 1),
-      cpuSeconds: round(await operator.cpuSeconds()),
-    };
-  } finally {
-    await operator.stop();
-  }
+function memory(setup: Setup): Promise<Record<string, unknown>> {
+  const objects = num('objects');
+  return benchMemory(
+    { plane: setup.plane, kc: setup.kc, client: setup.client, startOperator: () => startOperatorProcess(setup, { logLevel: 'info' }), say },
+    { objects, namespaces: flags.namespaces === undefined ? Math.max(1, Math.ceil(objects / 1000)) : num('namespaces'), images: num('images'), createConcurrency: num('create-concurrency') },
+  );
 }
 
 function benchThrottledScenario(setup: Setup): Promise<Record<string, unknown>> {
@@ -321,7 +295,7 @@ function benchThrottledScenario(setup: Setup): Promise<Record<string, unknown>> 
     kc: setup.kc,
     client: setup.client,
     createNamespace: (name) => createNamespace(setup, name),
-    startOperator: (namespace, emulator) => startOperatorProcess(setup, namespace, emulator),
+    startOperator: (namespace, emulator) => startOperatorProcess(setup, { namespace, emulator }),
     exports: num('exports'),
     accounts: num('accounts'),
     images: num('images'),
@@ -340,31 +314,50 @@ async function main(): Promise<void> {
     const memoryOnly = flags['memory-only'];
     const scenario = flags.scenario;
     if (!['all', 'floor', 'throttled429'].includes(scenario)) throw new Error('--scenario must be all, floor or throttled429');
-    const figures = memoryOnly ? await benchMemory(setup) : scenario === 'throttled429' ? {} : await benchExports(setup);
+    const figures = memoryOnly ? await memory(setup) : scenario === 'throttled429' ? {} : await benchExports(setup);
     const throttled = !memoryOnly && scenario !== 'floor' ? await benchThrottledScenario(setup) : undefined;
-    const result = { mode: memoryOnly ? 'memory' : 'exports', at: new Date().toISOString(), machine, operatorFrom: setup.operatorMain ? 'dist' : 'src', operatorNodeFlags: imageNodeFlags(), operatorNodeArgs: flags['operator-node-args'], ...figures, ...(throttled ? { throttled429: throttled } : {}) };
+    const result = {
+      mode: memoryOnly ? 'memory' : 'exports',
+      at: new Date().toISOString(),
+      machine,
+      operatorFrom: setup.operatorMain ? 'dist' : 'src',
+      operatorRev: flags['operator-rev'] ?? 'working tree',
+      operatorNodeFlags: imageNodeFlags(),
+      operatorNodeArgs: flags['operator-node-args'],
+      ...figures,
+      ...(throttled ? { throttled429: throttled } : {}),
+    };
     const file = await saveResult(result);
     const f = figures as Record<string, number | undefined>;
+    const relist = (figures as Record<string, unknown>).relist as Record<string, number> | undefined;
+    const firstStart = (figures as Record<string, unknown>).firstStart as Record<string, number> | undefined;
     const rows: Parameters<typeof table>[0] = scenario === 'throttled429' && !memoryOnly ? [] : memoryOnly
       ? [
-          ['objects in cache', f.objects ?? 0],
+          ['objects in cache / namespaces', `${f.objects} / ${f.namespaces}`],
+          ['first start: full sync / all reconciled once (s)', `${firstStart?.syncSeconds} / ${firstStart?.reconciledSeconds}`],
+          ['restart: full sync / all reconciled once (s)', `${f.syncSeconds} / ${f.reconciledSeconds}`],
+          ['writes once synced (restart)', f.writesOnceSynced ?? 0, '0'],
           ['RSS after sync / after reconciling all (MiB)', `${f.rssAfterSyncMiB} / ${f.rssMiB}`],
-          ['peak RSS (MiB)', f.peakRssMiB ?? 0, '< 150'],
+          ['peak RSS (MiB)', f.peakRssMiB ?? 0, '< 512 at 100,000'],
+          ['relist after compaction: objects / seconds', `${relist?.objects} / ${relist?.seconds}`],
+          ['relist: RSS before / peak during / after (MiB)', `${relist?.rssBeforeMiB} / ${relist?.peakRssMiB} / ${relist?.rssAfterMiB}`],
+          ['writes after the relist', relist?.writes ?? 0, '0'],
           ['operator CPU (s)', f.cpuSeconds ?? 0],
         ]
       : [
           ['exports', f.exports ?? 0],
-          [`create → all Ready, ${f.concurrency} workers (s)`, f.seconds ?? 0],
-          [`floor, ${f.floorConcurrency} at a time (s)`, f.floorSeconds ?? 0],
-          ['ratio', f.ratio ?? 0, '≤ 1.5'],
-          [`floor, ${f.concurrency} at a time (s) / ratio`, `${f.parallelFloorSeconds} / ${f.ratioAtEqualConcurrency}`],
+          [`create → all Ready, ${f.concurrency} workers${(f.shards ?? 1) > 1 ? ` over ${f.shards} shards` : ''} (s)`, f.seconds ?? 0],
+          ['exports Ready per second', f.exportsPerSecond ?? 0],
+          [`floor (create + status writes), ${f.floorConcurrency} at a time (s) / ratio`, `${f.floorSeconds} / ${f.ratio}`],
+          [`floor (create + status writes), ${f.concurrency} at a time (s) / ratio`, `${f.parallelFloorSeconds} / ${f.ratioAtEqualConcurrency}`, '≤ 1.5'],
+          [`floor (create + all writes), ${f.concurrency} at a time (s) / ratio`, `${f.allWritesFloorSeconds} / ${f.ratioAllWritesAtEqualConcurrency}`, '≤ 1.2'],
           ['p50 / p95 create → Ready (ms)', `${f.p50ReadyMs} / ${f.p95ReadyMs}`],
-          ['API requests per export', (figures.apiRequestsPerExport as { total: number }).total],
+          ['API writes per export', f.apiWritesPerExport ?? 0, '≤ 3'],
           ['status writes per export', f.statusWritesPerExport ?? 0],
           ['reconciles per export', f.reconcilesPerExport ?? 0],
-          ['ARM requests per export', (figures.armRequestsPerExport as { total: number }).total],
+          ['ARM requests per export', f.armRequestsPerExport ?? 0, '≤ 3'],
           [`writes while idle (${f.idleSeconds} s)`, f.idleWrites ?? 0, '0'],
-          ['ARM requests while idle', f.idleArmRequests ?? 0],
+          ['ARM requests while idle', f.idleArmRequests ?? 0, '0'],
           ['operator RSS at start / peak (MiB)', `${f.startupRssMiB} / ${f.peakRssMiB}`],
           ['operator CPU (s)', f.cpuSeconds ?? 0],
         ];

@@ -1,7 +1,7 @@
 // What the benchmark and the resilience suite create: lab accounts in a geography with at least
 // three regions, each with a gallery, and ImageExports spread over them and a handful of images.
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
-import { API_VERSION, GROUP, IMAGE_EXPORT, RESOURCES, VERSION, type ImageExport, type LabAccount } from '../src/api/index.ts';
+import { API_VERSION, GROUP, IMAGE_EXPORT, RESOURCES, SHARD_LABEL, VERSION, type ImageExport, type LabAccount } from '../src/api/index.ts';
 
 import { isConditionTrue, type Condition, type ObjectClient } from '../src/runtime/index.ts';
 
@@ -12,6 +12,20 @@ export const accountName = (i: number) => `bench-acct-${i}`;
 export const galleryName = (i: number) => `benchgallery${i}`;
 export const imageName = (i: number) => `lab-image-${i}`;
 export const exportName = (i: number) => `export-${String(i).padStart(5, '0')}`;
+
+/**
+ * The shard of account i (and of its attachment and exports) when `shards` operators share the work:
+ * i mod shards, where shard 0 is the replica without a key and shard k the one with key `shard-k`.
+ */
+export function shardOf(account: number, shards: number): string | undefined {
+  const shard = account % shards;
+  return shard === 0 ? undefined : `shard-${shard}`;
+}
+
+function shardLabels(account: number, shards: number): { labels?: Record<string, string> } {
+  const key = shardOf(account, shards);
+  return key === undefined ? {} : { labels: { [SHARD_LABEL]: key } };
+}
 
 const readyOf = (obj: { status?: { conditions?: unknown } } | undefined) => isConditionTrue(obj?.status?.conditions as Condition[] | undefined, 'Ready');
 
@@ -27,20 +41,53 @@ export async function inParallel<T>(items: readonly T[], limit: number, task: (i
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** `accounts` LabAccounts, each with a GalleryAttachment, and waits until all are Ready with their gallery attached. */
-export async function createAccounts(client: ObjectClient, namespace: string, accounts: number, timeoutMs = 120_000): Promise<void> {
+/**
+ * Runs `produce` over `items` with at most `produceLimit` in flight, and `consume` on each result
+ * as soon as it is produced, with at most `consumeLimit` in flight: a user creating objects and a
+ * controller's workers taking them as they come.
+ */
+export async function pipeline<T, R>(items: readonly T[], produceLimit: number, produce: (item: T) => Promise<R>, consumeLimit: number, consume: (result: R) => Promise<void>): Promise<void> {
+  const ready: R[] = [];
+  const waiting: (() => void)[] = [];
+  const wakeAll = () => {
+    for (const resolve of waiting.splice(0)) resolve();
+  };
+  let done = false;
+  const producing = inParallel(items, produceLimit, async (item) => {
+    ready.push(await produce(item));
+    wakeAll();
+  }).finally(() => {
+    done = true;
+    wakeAll();
+  });
+  const consumer = async () => {
+    for (;;) {
+      const next = ready.shift();
+      if (next !== undefined) await consume(next);
+      else if (done) return;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+  };
+  await Promise.all([producing, ...Array.from({ length: Math.max(1, consumeLimit) }, consumer)]);
+}
+
+/**
+ * `accounts` LabAccounts, each with a GalleryAttachment (labelled for their shard when `shards` > 1),
+ * and waits until all are Ready with their gallery attached.
+ */
+export async function createAccounts(client: ObjectClient, namespace: string, accounts: number, timeoutMs = 120_000, shards = 1): Promise<void> {
   for (let i = 0; i < accounts; i++) {
     const account: LabAccount = {
       apiVersion: API_VERSION,
       kind: 'LabAccount',
-      metadata: { name: accountName(i), namespace },
+      metadata: { name: accountName(i), namespace, ...shardLabels(i, shards) },
       spec: { location: 'eastus', replication: { regions: REGIONS } },
     };
     await client.create(RESOURCES.LabAccount, account);
     await client.create(RESOURCES.GalleryAttachment, {
       apiVersion: API_VERSION,
       kind: 'GalleryAttachment',
-      metadata: { name: `bench-attachment-${i}`, namespace },
+      metadata: { name: `bench-attachment-${i}`, namespace, ...shardLabels(i, shards) },
       spec: { labAccountRef: { name: accountName(i) }, gallery: { name: galleryName(i) } },
     });
   }
@@ -55,12 +102,20 @@ export async function createAccounts(client: ObjectClient, namespace: string, ac
   }
 }
 
-/** Export i: account i mod accounts, image i mod images, three regions, from the source VM. */
-export function exportManifest(namespace: string, i: number, shape: { accounts: number; images: number; vmId: string }): ImageExport {
+export interface ExportShape {
+  accounts: number;
+  images: number;
+  vmId: string;
+  /** Operators sharing the work (labels follow the account's shard); default 1. */
+  shards?: number;
+}
+
+/** Export i: account i mod accounts (and its shard), image i mod images, three regions, from the source VM. */
+export function exportManifest(namespace: string, i: number, shape: ExportShape): ImageExport {
   return {
     apiVersion: API_VERSION,
     kind: 'ImageExport',
-    metadata: { name: exportName(i), namespace },
+    metadata: { name: exportName(i), namespace, ...shardLabels(i % shape.accounts, shape.shards ?? 1) },
     spec: {
       labAccountRef: { name: accountName(i % shape.accounts) },
       source: { virtualMachineId: shape.vmId },

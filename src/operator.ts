@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { shardSelector } from './api/index.ts';
 import { AccountConnector, type ConnectorTimeouts, type EmulatorTarget } from './controllers/common/account-connector.ts';
 import type { OperatorContext } from './controllers/common/context.ts';
+import type { HoldBack } from './controllers/common/object-writer.ts';
 import { controllers } from './controllers/index.ts';
 import type { EmulatorOptions, RunningEmulator } from './emulator/index.ts';
 import type { PriceTable } from './pricing/price-table.ts';
-import { Manager, type ManagerOptions } from './runtime/index.ts';
+import { DEFAULT_LEASE_NAME, Manager, type LeaderElectionConfig, type ManagerOptions } from './runtime/index.ts';
 
 /** Where Simulated accounts' galleries live (`--emulator`). */
 export type EmulatorSetting =
@@ -22,7 +24,20 @@ export const DEFAULT_CONCURRENCY = 8;
 /** How often a Stalled object whose cause lies outside our watches (a Secret, Azure) is looked at again. */
 export const DEFAULT_STALLED_RECHECK_MS = 30_000;
 
-export interface OperatorOptions extends ManagerOptions {
+/**
+ * An export's pass that ends in progress and looks again within a second does not write its status,
+ * unless what it holds back is 5 s old: no one polling sees a phase that short, and it saves the API
+ * server a write per export where ARM answers within a second (README, Decisions).
+ */
+export const DEFAULT_STATUS_HOLD_BACK: HoldBack = { withinMs: 1000, atMostMs: 5000 };
+
+export interface OperatorOptions extends Omit<ManagerOptions, 'labelSelector'> {
+  /**
+   * This replica's shard (`--shard`): it caches and reconciles only objects labelled
+   * labimages.io/shard=KEY, and elects its leader on a Lease of its own. Absent: the objects without
+   * the label.
+   */
+  shard?: string;
   emulator: EmulatorSetting;
   /** Namespaces whose LabAccounts without credentials of their own may act as the operator itself (`*`: all); default none. */
   operatorIdentityNamespaces?: readonly string[];
@@ -32,6 +47,8 @@ export interface OperatorOptions extends ManagerOptions {
   regionRetries: number;
   /** How often a Stalled object whose cause lies outside our watches is looked at again; default DEFAULT_STALLED_RECHECK_MS. */
   stalledRecheckMs?: number;
+  /** Default DEFAULT_STATUS_HOLD_BACK; `{withinMs: 0, atMostMs: 0}`: every status is written at once. */
+  statusHoldBack?: HoldBack;
 }
 
 export interface RunningOperator {
@@ -55,7 +72,8 @@ export async function emulatorAt(url: string, caFile: string, tokenFile?: string
  * `labimage dev` and the integration tests all start it here, so they run the same thing.
  */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const { emulator: setting, operatorIdentityNamespaces, timeouts, prices, regionRetries, stalledRecheckMs = DEFAULT_STALLED_RECHECK_MS, ...managerOptions } = options;
+  const { emulator: setting, operatorIdentityNamespaces, timeouts, prices, regionRetries, stalledRecheckMs = DEFAULT_STALLED_RECHECK_MS, statusHoldBack = DEFAULT_STATUS_HOLD_BACK, shard, ...rest } = options;
+  const managerOptions: ManagerOptions = { ...rest, labelSelector: shardSelector(shard), ...(rest.leaderElection ? { leaderElection: shardLease(rest.leaderElection, shard) } : {}) };
   let emulator: RunningEmulator | undefined;
   let target: EmulatorTarget | undefined;
   if (setting.mode === 'embedded') {
@@ -69,6 +87,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   }
 
   const manager = new Manager(managerOptions);
+  if (shard !== undefined) managerOptions.log.info({ shard, labelSelector: managerOptions.labelSelector }, 'running as a shard');
   const registry = manager.metrics.registry;
   const context: OperatorContext = {
     accounts: new AccountConnector({
@@ -82,6 +101,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     syncPeriodMs: manager.syncPeriodMs,
     regionRetries,
     stalledRecheckMs,
+    statusHoldBack,
     registry,
   };
   await manager.setup(controllers(context));
@@ -96,4 +116,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       await done.catch(() => undefined);
     },
   };
+}
+
+/** Each shard elects its own leader: the Lease's name carries the shard key (unless one was given). */
+function shardLease(config: LeaderElectionConfig, shard: string | undefined): LeaderElectionConfig {
+  return shard === undefined || config.name ? config : { ...config, name: `${DEFAULT_LEASE_NAME}-${shard}` };
 }

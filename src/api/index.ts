@@ -6,3 +6,4 @@ export * from './galleryattachment.ts';
 export * from './imageexport.ts';
 export * from './labtemplate.ts';
 export * from './crd.ts';
+export * from './shard.ts';

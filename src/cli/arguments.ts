@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { SHARD_KEY_PATTERN } from '../api/index.ts';
 import { parseDuration } from '../runtime/index.ts';
 
 // Parsers for command-line values, shared by every command, so a bad value gets the same answer everywhere.
@@ -35,4 +36,10 @@ export function boolean(value: string | undefined): boolean {
   if (value === undefined || value === 'true') return true;
   if (value === 'false') return false;
   throw new InvalidArgumentError('must be true or false');
+}
+
+/** A shard key (`--shard`): a DNS label, since it is a label value and part of the shard's Lease name. */
+export function shardKey(value: string): string {
+  if (!SHARD_KEY_PATTERN.test(value)) throw new InvalidArgumentError('must be a DNS label: lower-case letters, digits and -, at most 63, starting and ending with a letter or digit');
+  return value;
 }

@@ -63,9 +63,10 @@ export class ObjectClient {
   async list<T extends KubernetesObject>(
     resource: ResourceType,
     namespace: string | undefined,
-    options: { limit?: number; continue?: string } = {},
+    options: { limit?: number; continue?: string; labelSelector?: string } = {},
   ): Promise<{ items: T[]; metadata: { resourceVersion?: string; continue?: string } }> {
-    return await this.rest.request({ method: 'GET', path: collectionPath(resource, namespace), query: { limit: options.limit, continue: options.continue } });
+    const { limit, labelSelector } = options;
+    return await this.rest.request({ method: 'GET', path: collectionPath(resource, namespace), query: { limit, continue: options.continue, labelSelector } });
   }
 
   async create<T extends KubernetesObject>(resource: ResourceType, obj: T): Promise<T> {

@@ -159,6 +159,8 @@ export class Controller {
     metrics.workers(this.name, 1);
     try {
       const result = await this.#def.reconcile(request, { log, signal });
+      // controller-runtime's V(5) line: which replica reconciled which object, for whoever asks at trace level.
+      log.trace({ result }, 'Reconcile done');
       if (result?.requeueAfter && result.requeueAfter > 0) {
         this.#queue.forget(key);
         this.#queue.addAfter(key, result.requeueAfter);

@@ -28,7 +28,8 @@ interface Series {
   writes: Promise<void>;
 }
 
-const EVENTS: ResourceType = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event' };
+/** events.k8s.io/v1 Events, which the recorder writes. */
+export const EVENTS: ResourceType = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event' };
 
 /** An events.k8s.io/v1 Event as sent: client-node's type (compile time only), times as MicroTime text. */
 type EventBody = Omit<EventsV1Event, 'eventTime'> & { eventTime: string };

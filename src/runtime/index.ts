@@ -3,7 +3,7 @@ export { NAMESPACES, ObjectClient, SECRETS, apiVersionOf, keyOf, objectKey, spli
 export { Conditions, READY, RECONCILING, STALLED, findCondition, isConditionTrue, metaTime, type Condition, type ConditionStatus } from './conditions.ts';
 export { parseDuration } from './duration.ts';
 export { apiStatus, isAlreadyExists, isConflict, isGone, isNotFound, type ApiStatus } from './errors.ts';
-export { EventRecorder, type EventType } from './events.ts';
+export { EVENTS, EventRecorder, type EventType } from './events.ts';
 export {
   generationChanged,
   type ControllerDefinition,
@@ -17,6 +17,7 @@ export { addFinalizer, hasFinalizer, removeFinalizer, type FinalizerClient } fro
 export { Informer, type EventHandler } from './informer.ts';
 export {
   DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_LEASE_NAME,
   DEFAULT_RECONCILE_TIMEOUT_MS,
   DEFAULT_SYNC_PERIOD_MS,
   Manager,

@@ -18,6 +18,8 @@ export interface EventHandler<T> {
 export interface InformerOptions {
   /** Namespaces to list and watch; empty or absent means all. */
   namespaces?: string[];
+  /** Only objects whose labels match this selector are cached (a shard's share); absent: all. */
+  labelSelector?: string;
   /** How often every cached object is handed to `update` again (drift detection); 0 = never. */
   resyncMs?: number;
   log: Logger;
@@ -50,7 +52,8 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     const client = new ObjectClient(rest);
     const namespaces = options.namespaces?.length ? options.namespaces : [undefined];
     this.#reflectors = namespaces.map(
-      (namespace) => new Reflector<T>({ store: this.#store, client, resource, namespace, log: this.#log, onSynced: () => this.#markSynced() }),
+      (namespace) =>
+        new Reflector<T>({ store: this.#store, client, resource, namespace, labelSelector: options.labelSelector, log: this.#log, onSynced: () => this.#markSynced() }),
     );
   }
 
@@ -75,6 +78,10 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
 
   byIndex(name: string, value: string): T[] {
     return this.#store.byIndex(name, value);
+  }
+
+  countByIndex(name: string, value: string): number {
+    return this.#store.countByIndex(name, value);
   }
 
   hasSynced(): boolean {

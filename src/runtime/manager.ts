@@ -20,13 +20,15 @@ export const DEFAULT_SYNC_PERIOD_MS = 10 * 60_000;
 export const DEFAULT_RECONCILE_TIMEOUT_MS = 2 * 60_000;
 /** How long `stop` waits for reconciles in flight: controller-runtime's default. */
 export const DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT_MS = 30_000;
+/** The leader election Lease's name (controller-runtime's LeaderElectionID) unless configured. */
+export const DEFAULT_LEASE_NAME = 'lab-image-operator.labimages.io';
 
 /** How a controller module registers: given the manager (informers, indexes, client, recorder), it returns its definition. */
 export type ControllerSetup = (mgr: Manager) => ControllerDefinition | Promise<ControllerDefinition>;
 
 export interface LeaderElectionConfig {
   namespace: string;
-  /** The Lease's name; default lab-image-operator.labimages.io. */
+  /** The Lease's name; default DEFAULT_LEASE_NAME. */
   name?: string;
   identity?: string;
   leaseDurationMs?: number;
@@ -40,6 +42,11 @@ export interface ManagerOptions {
   log: Logger;
   /** Namespaces to watch; empty or absent: all. */
   namespaces?: string[];
+  /**
+   * Every informer caches only objects whose labels match this selector (controller-runtime's
+   * cache DefaultLabelSelector): what is not cached is never reconciled. A shard's share; absent: all.
+   */
+  labelSelector?: string;
   /** Every cached object is reconciled again this often (drift detection); default DEFAULT_SYNC_PERIOD_MS. */
   syncPeriodMs?: number;
   /** Workers per controller; default 1. */
@@ -92,7 +99,7 @@ export class Manager {
     this.client = new ObjectClient(this.rest);
     const le = options.leaderElection;
     this.identity = le?.identity ?? `${hostname()}_${randomUUID()}`;
-    this.#leaseName = le?.name ?? 'lab-image-operator.labimages.io';
+    this.#leaseName = le?.name ?? DEFAULT_LEASE_NAME;
     if (le) {
       this.#elector = new LeaderElector(this.rest, {
         namespace: le.namespace,
@@ -116,7 +123,8 @@ export class Manager {
     const id = `${resource.plural}.${apiVersionOf(resource)}`;
     let informer = this.#informers.get(id);
     if (!informer) {
-      informer = new Informer(this.rest, resource, { namespaces: this.#options.namespaces, resyncMs: this.syncPeriodMs, log: this.log });
+      const { namespaces, labelSelector } = this.#options;
+      informer = new Informer(this.rest, resource, { namespaces, labelSelector, resyncMs: this.syncPeriodMs, log: this.log });
       this.#informers.set(id, informer);
       if (this.#started) informer.start();
     }

@@ -16,6 +16,8 @@ export interface ReflectorOptions<T> {
   resource: ResourceType;
   /** One namespace, or undefined for all. */
   namespace: string | undefined;
+  /** Only objects whose labels match (a Kubernetes label selector); absent: all. */
+  labelSelector?: string;
   log: Logger;
   /** Called once, after the first list. */
   onSynced(): void;
@@ -93,20 +95,30 @@ export class Reflector<T extends KubernetesObject> {
     await this.#pause.sleep(delay);
   }
 
+  /**
+   * Lists in pages (`limit`/`continue`, one consistent snapshot) and hands each page to the store as
+   * it arrives, so that a relist of 100,000 objects holds one page beside the cache, not a second
+   * cache. A continue token that expires midway (410) fails the list, and the next one starts over.
+   */
   async #list(): Promise<void> {
-    const { client, resource, namespace, store } = this.#options;
-    const items: T[] = [];
+    const { client, resource, namespace, labelSelector, store, log } = this.#options;
+    const started = performance.now();
+    const relist = store.relist(namespace);
+    const apiVersion = apiVersionOf(resource);
     let cont: string | undefined;
     let resourceVersion = '';
+    let objects = 0;
     do {
-      const page = await client.list<T>(resource, namespace, { limit: PAGE_SIZE, continue: cont });
+      const page = await client.list<T>(resource, namespace, { limit: PAGE_SIZE, continue: cont, labelSelector });
       // List items come without apiVersion and kind; watch events carry them. Keep the cache uniform.
-      for (const item of page.items) items.push({ ...item, apiVersion: apiVersionOf(resource), kind: resource.kind });
+      for (const item of page.items) relist.add(Object.assign(item, { apiVersion, kind: resource.kind }));
+      objects += page.items.length;
       resourceVersion ||= page.metadata.resourceVersion ?? '';
       cont = page.metadata.continue || undefined;
     } while (cont);
-    store.replace(namespace, items);
+    relist.finish();
     this.#resourceVersion = resourceVersion;
+    log[this.synced ? 'info' : 'debug']({ namespace, objects, seconds: Number(((performance.now() - started) / 1000).toFixed(2)) }, this.synced ? 'relisted' : 'listed');
     this.#backoffMs = 0;
     if (!this.synced) {
       this.synced = true;
@@ -145,7 +157,7 @@ export class Reflector<T extends KubernetesObject> {
     // client-go's spread of watch lifetimes (5 to 10 minutes), so clients don't reconnect in step.
     const timeoutSeconds = Math.floor(300 * (1 + Math.random()));
     try {
-      await this.#options.client.rest.watch(this.#path, { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, onEvent, {
+      await this.#options.client.rest.watch(this.#path, { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds, labelSelector: this.#options.labelSelector }, onEvent, {
         signal: abort.signal,
         idleTimeoutMs: (timeoutSeconds + 30) * 1000,
       });

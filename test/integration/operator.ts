@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/index.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { startOperator, type OperatorOptions, type RunningOperator } from '../../src/operator.ts';
 import { defaultPriceTable } from '../../src/pricing/price-table.ts';
 import type { ObjectClient, RestConfig } from '../../src/runtime/index.ts';
@@ -24,6 +24,8 @@ export interface TestOperatorOptions {
   /** Use this emulator (e.g. to restart the operator against the same Azure state); default: a new one, stopped with the operator. */
   emulator?: RunningEmulator;
   emulatorOptions?: Partial<EmulatorOptions>;
+  /** Where the operator logs; default: TEST_LOG_LEVEL (silent) on stdout. */
+  log?: Logger;
   /** Overrides of the operator's settings (sync period, region retries, prices, which namespaces may use its identity (default: the suite's), ...). */
   operator?: Partial<Omit<OperatorOptions, 'restConfig' | 'log' | 'emulator' | 'namespaces'>>;
 }
@@ -38,7 +40,7 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
   const emulator = options.emulator ?? (await startEmulator({ replicationSeconds: 2, operationSeconds: 0.2, ...options.emulatorOptions }));
   const operator = await startOperator({
     restConfig: options.restConfig ?? controlPlane().restConfig,
-    log: createLogger((process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent'),
+    log: options.log ?? createLogger((process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent'),
     namespaces: [options.namespace, ...(options.alsoWatch ?? [])],
     emulator: { mode: 'url', url: emulator.url, caPem: emulator.caPem },
     prices: defaultPriceTable,

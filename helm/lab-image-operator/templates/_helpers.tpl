@@ -20,6 +20,43 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
 {{- end -}}
 
+{{/*
+The selector labels of an operator Deployment's pods, given (list root shardKey): the main one's
+(shard ""), or a shard's. Disjoint, so no Deployment or PodDisruptionBudget selects another's pods.
+*/}}
+{{- define "lab-image-operator.operatorSelectorLabels" -}}
+{{- $root := index . 0 -}}
+{{- $shard := index . 1 -}}
+{{- if $shard -}}
+app.kubernetes.io/name: {{ $root.Chart.Name }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: operator-shard
+labimages.io/shard: {{ $shard }}
+{{- else -}}
+{{- include "lab-image-operator.selectorLabels" $root -}}
+{{- end -}}
+{{- end -}}
+
+{{/* An operator Deployment's name (and its PodDisruptionBudget's, its metrics Service's prefix), given (list root shardKey). */}}
+{{- define "lab-image-operator.operatorName" -}}
+{{- $root := index . 0 -}}
+{{- $shard := index . 1 -}}
+{{- if $shard -}}
+{{- printf "%s-%s" (include "lab-image-operator.fullname" $root) $shard | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- include "lab-image-operator.fullname" $root -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Every operator pod, the main Deployment's and the shards': for NetworkPolicies. */}}
+{{- define "lab-image-operator.allOperatorPods" -}}
+matchLabels:
+  app.kubernetes.io/name: {{ .Chart.Name }}
+  app.kubernetes.io/instance: {{ .Release.Name }}
+matchExpressions:
+  - {key: app.kubernetes.io/component, operator: In, values: [operator, operator-shard]}
+{{- end -}}
+
 {{- define "lab-image-operator.emulatorSelectorLabels" -}}
 app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}

@@ -6,7 +6,7 @@ import { DEFAULT_TOKEN_TIMEOUT_MS } from '../../controllers/common/account-conne
 import { DEFAULT_CONCURRENCY, DEFAULT_STALLED_RECHECK_MS, emulatorAt, startOperator, type EmulatorSetting } from '../../operator.ts';
 import { defaultPriceTable, loadPriceTable } from '../../pricing/price-table.ts';
 import { DEFAULT_SYNC_PERIOD_MS, loadRestConfig } from '../../runtime/index.ts';
-import { boolean, duration, positiveInt, seconds } from '../arguments.ts';
+import { boolean, duration, positiveInt, seconds, shardKey } from '../arguments.ts';
 import { readDocument } from '../documents.ts';
 import { untilSignal } from '../signals.ts';
 
@@ -32,6 +32,7 @@ interface RunOptions {
   emulatorConfig?: string;
   priceTable?: string;
   regionRetries: number;
+  shard?: string;
 }
 
 
@@ -63,6 +64,7 @@ export function registerRunCommand(program: Command): void {
     .option('--emulator-state <file>', 'embedded emulator: keep its state in this file (default: in memory)')
     .option('--emulator-config <file>', 'embedded emulator: its config (principals, regions, buckets, seeds such as a VM made outside any lab; JSON or YAML, docs/emulator.md); replaces the default')
     .option('--price-table <file>', 'YAML price table for estimatedMonthlyCost (default: illustrative list prices in USD)')
+    .option('--shard <key>', 'reconcile only objects labelled labimages.io/shard=KEY, with a leader election Lease of this shard\'s own (default: only objects without the label)', shardKey)
     .option('--region-retries <n>', 'attempts at a failing region before an export settles as PartiallySucceeded', positiveInt, 3)
     .action(async (options: RunOptions, command: Command) => {
       const log = createLogger(options.logLevel);
@@ -90,6 +92,7 @@ export function registerRunCommand(program: Command): void {
         timeouts: { armRequestMs: options.armRequestTimeout, tokenMs: options.tokenTimeout },
         prices: options.priceTable ? await loadPriceTable(options.priceTable) : defaultPriceTable,
         regionRetries: options.regionRetries,
+        ...(options.shard === undefined ? {} : { shard: options.shard }),
         // A Stalled object whose cause we do not watch (a Secret, Azure) is looked at again this often.
         stalledRecheckMs: Math.min(options.syncPeriod, DEFAULT_STALLED_RECHECK_MS),
       });

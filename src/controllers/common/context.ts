@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { PriceTable } from '../../pricing/price-table.ts';
 import type { Connector } from './deps.ts';
+import type { HoldBack } from './object-writer.ts';
 
 /** What every controller gets besides the manager: how to reach galleries, and the operator's settings. */
 export interface OperatorContext {
@@ -12,5 +13,7 @@ export interface OperatorContext {
   regionRetries: number;
   /** How often a Stalled object whose cause lies outside our watches (a Secret, an Azure resource) is looked at again. */
   stalledRecheckMs: number;
+  /** When an export's in-progress status waits for its next pass (ObjectWriter's hold-back); absent: it is always written. */
+  statusHoldBack?: HoldBack;
   registry?: Registry;
 }

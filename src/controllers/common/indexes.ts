@@ -9,6 +9,8 @@ export const BY_ACCOUNT = 'labimages.io/by-account';
 export const BY_SOURCE_TEMPLATE = 'labimages.io/by-source-template';
 /** Exports by image definition name (lower case), to see the versions other exports of an image claim. */
 export const BY_IMAGE = 'labimages.io/by-image';
+/** Exports still at work (not Succeeded, PartiallySucceeded or Failed at their generation, or being deleted) by `namespace/spec.labAccountRef.name`. */
+export const UNSETTLED_BY_ACCOUNT = 'labimages.io/unsettled-by-account';
 /** Templates by `namespace/spec.image.imageExportRef.name`. */
 export const BY_EXPORT = 'labimages.io/by-export';
 
@@ -19,8 +21,15 @@ function byAccount(obj: { metadata?: { namespace?: string }; spec?: { labAccount
   return name ? [objectKey(obj.metadata?.namespace, name)] : [];
 }
 
+const SETTLED_PHASES = new Set<string | undefined>(['Succeeded', 'PartiallySucceeded', 'Failed']);
+
+function settled(e: ImageExport): boolean {
+  return SETTLED_PHASES.has(e.status?.phase) && e.status?.observedGeneration === e.metadata?.generation && !e.metadata?.deletionTimestamp;
+}
+
 export const EXPORT_INDEXES: Indexes<ImageExport> = {
   [BY_ACCOUNT]: byAccount,
+  [UNSETTLED_BY_ACCOUNT]: (e) => (settled(e) ? [] : byAccount(e)),
   [BY_SOURCE_TEMPLATE]: (e) => (e.spec?.source?.labTemplateRef ? [objectKey(e.metadata?.namespace, e.spec.source.labTemplateRef.name)] : []),
   [BY_IMAGE]: (e) => (e.spec?.image?.name ? [e.spec.image.name.toLowerCase()] : []),
 };

@@ -1,7 +1,7 @@
 // What a reconciler writes to its own object: the finalizer before anything exists in Azure, and
 // once per pass the status computed from the pass's Outcome (through the result finalizer), with
-// the reconcile request it answered, only when it differs, with the Events its condition
-// transitions call for.
+// the reconcile request it answered, only when it differs (and, for kinds that allow it, not when
+// the next pass is a moment away), with the Events its condition transitions call for.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../../log.ts';
 import {
@@ -19,7 +19,7 @@ import {
 } from '../../runtime/index.ts';
 import type { ApiClient, Recorder } from './deps.ts';
 import type { Outcome, Released } from './outcome.ts';
-import { lastHandledReconcileAt } from './reconcile-request.ts';
+import { isReconcileRequested, lastHandledReconcileAt } from './reconcile-request.ts';
 import { finalizeResult, runPass } from './result.ts';
 
 type WithStatus = KubernetesObject & { status?: { conditions?: readonly object[] } };
@@ -69,10 +69,29 @@ export interface ObjectWriterOptions<T, F> {
   events: Recorder;
   /** How soon a Stalled object whose cause lies outside our watches is looked at again. */
   stalledRecheckMs: number;
+  /**
+   * Hold back the status of a pass that ends in progress and looks again soon (see `#holdsBack`);
+   * absent: every change is written at once. Only for kinds whose next pass does not read back what
+   * this one wrote.
+   */
+  holdBack?: HoldBack;
 }
+
+/** When a status write may wait for the next pass. */
+export interface HoldBack {
+  /** Only when that pass is due within this long... */
+  withinMs: number;
+  /** ...and only while what is held back is younger than this. */
+  atMostMs: number;
+}
+
+/** Held-back objects not seen again within this long (deleted meanwhile) are forgotten. */
+const HELD_FORGOTTEN_MS = 60_000;
 
 export class ObjectWriter<T extends WithStatus, F> {
   readonly #options: ObjectWriterOptions<T, F>;
+  /** Objects (by uid) whose last pass held its status back, and since when: the next pass writes. */
+  readonly #held = new Map<string, number>();
 
   constructor(options: ObjectWriterOptions<T, F>) {
     this.#options = options;
@@ -91,7 +110,7 @@ export class ObjectWriter<T extends WithStatus, F> {
     if (settled.rethrow !== undefined) throw settled.rethrow;
     if (settled.note) log.info(settled.note);
     if (settled.released && finalizer) await removeFinalizer(client, resource, obj, finalizer);
-    if (settled.outcome) await this.#writeStatus(obj, settled.outcome, log);
+    if (settled.outcome) await this.#writeStatus(obj, settled.outcome, settled.result, log);
     return settled.result;
   }
 
@@ -102,12 +121,46 @@ export class ObjectWriter<T extends WithStatus, F> {
     return await this.finish(obj, pass, context);
   }
 
-  async #writeStatus(obj: T, outcome: Outcome<F>, log: Logger): Promise<void> {
+  async #writeStatus(obj: T, outcome: Outcome<F>, result: Result, log: Logger): Promise<void> {
     const { client, resource, events, computeStatus } = this.#options;
     const status = { ...computeStatus(obj, outcome, new Date()), ...lastHandledReconcileAt(obj) };
+    if (this.#holdsBack(obj, outcome, result)) {
+      log.debug({ phase: status.phase, reason: outcome.reason, requeueAfter: result.requeueAfter }, 'status held back: the next pass is a moment away');
+      return;
+    }
     if (await patchStatus(client, resource, obj, status)) {
       log.debug({ phase: status.phase, reason: outcome.reason }, 'status written');
       recordConditionEvents(events, obj, conditionsOf(obj), conditionsOf({ status }) ?? []);
     }
+  }
+
+  /**
+   * A pass that ends in progress and looks again within `withinMs` need not show what it found:
+   * the next pass, a moment later, shows what is true then. A phase that lasts less than that (an
+   * export ARM creates within a second) is never seen by anyone polling, and writing it costs the
+   * API server one write per object. Never held back: a change of Ready's status (which has its
+   * Event), anything but an in-progress outcome (Ready, Stalled, Failed, held up), the answer to a
+   * reconcile request, and a change first held back `atMostMs` ago or more, so nothing is shown
+   * later than that.
+   */
+  #holdsBack(obj: T, outcome: Outcome<F>, result: Result): boolean {
+    const { holdBack } = this.#options;
+    const uid = obj.metadata?.uid ?? '';
+    const now = Date.now();
+    const heldSince = this.#held.get(uid) ?? now;
+    this.#held.delete(uid);
+    if (!holdBack || now - heldSince >= holdBack.atMostMs || outcome.state !== 'progressing') return false;
+    if (result.requeueAfter === undefined || result.requeueAfter > holdBack.withinMs) return false;
+    // A reconcile asked for is answered now: `labimage reconcile --wait` waits for its echo.
+    if (isReconcileRequested(obj)) return false;
+    const ready = findCondition(conditionsOf(obj), READY);
+    if (ready && ready.status !== 'Unknown') return false;
+    // Oldest first (a Map keeps insertion order): forget those whose object went away while held.
+    for (const [other, since] of this.#held) {
+      if (now - since <= HELD_FORGOTTEN_MS) break;
+      this.#held.delete(other);
+    }
+    this.#held.set(uid, heldSince);
+    return true;
   }
 }

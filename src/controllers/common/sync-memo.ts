@@ -27,15 +27,16 @@ export class SyncMemo {
    * wait, so callers read at once when the generation moved. A tenth of the period of slack lets a
    * resync and a requeue that land close together share one read. Within the coalescing window the
    * answer is the window's end whatever changed, so `fingerprint` (which may cost a walk over many
-   * objects) is only called once per window, not on every related change. A reconcile asked for
-   * (labimages.io/requestedAt) is due at once.
+   * objects) is only called once per window, not on every related change. A caller may widen the
+   * window for one answer (`coalesceMs`), e.g. while the related objects are still changing. A
+   * reconcile asked for (labimages.io/requestedAt) is due at once.
    */
-  dueIn(obj: KubernetesObject, fingerprint: () => string, now = Date.now()): number {
+  dueIn(obj: KubernetesObject, fingerprint: () => string, now = Date.now(), coalesceMs = this.#coalesceMs): number {
     if (isReconcileRequested(obj)) return 0;
     const entry = this.#entries.get(objectKey(obj.metadata?.namespace, obj.metadata?.name ?? ''));
     if (!entry || entry.uid !== obj.metadata?.uid) return 0;
     const elapsed = now - entry.at;
-    if (elapsed < this.#coalesceMs) return this.#coalesceMs - elapsed;
+    if (elapsed < coalesceMs) return coalesceMs - elapsed;
     if (entry.fingerprint !== fingerprint()) return 0;
     return elapsed >= this.#periodMs * 0.9 ? 0 : this.#periodMs - elapsed;
   }

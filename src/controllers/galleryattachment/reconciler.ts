@@ -8,7 +8,7 @@ import type { OperatorContext } from '../common/context.ts';
 import type { AccountsForDeletion } from '../common/departed-accounts.ts';
 import type { ApiClient, Connector, Recorder } from '../common/deps.ts';
 import { holderOf } from '../common/holder.ts';
-import { BY_ACCOUNT } from '../common/indexes.ts';
+import { BY_ACCOUNT, UNSETTLED_BY_ACCOUNT } from '../common/indexes.ts';
 import { ObjectWriter, conditionsOf, isBeingDeleted } from '../common/object-writer.ts';
 import { RELEASED, isOutcome, progressing, ready, stalled, type Released } from '../common/outcome.ts';
 import { checkResourceGroupScope } from '../common/scope.ts';
@@ -19,6 +19,15 @@ import { PROVISIONING_POLL_MS, describeGallery as where, galleryRef } from './ga
 import { computeStatus, type AttachmentFound, type AttachmentOutcome } from './status.ts';
 
 export const GALLERY_ATTACHMENT_FINALIZER = 'labimages.io/finalizer';
+/** Changes of the account's exports are read into the catalogue at most this often once they have all settled... */
+const CATALOGUE_COALESCE_MS = 5000;
+/**
+ * ...and at most this often while any of them is still at work: a burst of exports reaches the
+ * catalogue once it is over (one read and one write per attachment, not one every few seconds,
+ * each read costing ARM a list and a GET per image), and a long replication holds other changes
+ * back by a minute at most.
+ */
+const CATALOGUE_BUSY_COALESCE_MS = 60_000;
 
 export interface GalleryAttachmentDeps {
   attachments: ObjectReader<GalleryAttachment>;
@@ -41,7 +50,7 @@ export class GalleryAttachmentReconciler {
   constructor(deps: GalleryAttachmentDeps) {
     this.#deps = deps;
     const { syncPeriodMs, stalledRecheckMs } = deps.settings;
-    this.#refreshed = new SyncMemo(syncPeriodMs, { coalesceMs: Math.min(5000, syncPeriodMs / 10) });
+    this.#refreshed = new SyncMemo(syncPeriodMs, { coalesceMs: Math.min(CATALOGUE_COALESCE_MS, syncPeriodMs / 10) });
     this.#writer = new ObjectWriter({ resource: RESOURCES.GalleryAttachment, finalizer: GALLERY_ATTACHMENT_FINALIZER, computeStatus, client: deps.client, events: deps.events, stalledRecheckMs });
   }
 
@@ -105,12 +114,14 @@ export class GalleryAttachmentReconciler {
 
   /**
    * Attached at this generation and read within the sync period, with no export of the account
-   * changed since (or changed, but read only moments ago): what status says stands, until the read is due.
+   * changed since (or changed, but read only moments ago, or exports are still at work and it was
+   * read within the minute): what status says stands, until the read is due.
    */
   #unchanged(att: GalleryAttachment, fingerprint: () => string): AttachmentOutcome | undefined {
     const readyNow = findCondition(conditionsOf(att), READY);
     if (readyNow?.status !== 'True' || readyNow.observedGeneration !== (att.metadata.generation ?? 0)) return undefined;
-    const dueIn = this.#refreshed.dueIn(att, fingerprint);
+    const busy = this.#deps.exports.countByIndex(UNSETTLED_BY_ACCOUNT, objectKey(att.metadata.namespace, att.spec.labAccountRef.name)) > 0;
+    const dueIn = this.#refreshed.dueIn(att, fingerprint, Date.now(), busy ? Math.min(CATALOGUE_BUSY_COALESCE_MS, this.#refreshed.periodMs) : undefined);
     if (dueIn <= 0) return undefined;
     const found = { ...(att.status?.galleryId ? { galleryId: att.status.galleryId } : {}), ...(att.status?.images ? { images: att.status.images } : {}) };
     return ready(readyNow.reason, readyNow.message, { found, requeueAfter: dueIn });

@@ -9,37 +9,53 @@ export interface KnownVersion {
   exportUid?: string | undefined;
 }
 
+interface Entry {
+  known: Promise<Map<string, KnownVersion>>;
+  /** When the list behind `known` was asked for. */
+  listedAt: number;
+}
+
 /**
- * Each image is listed once per process, on first use; what the process learns afterwards (a
- * version found in the way, one it made) is added. It never forgets a version, so it may hold one
- * deleted since: choosing past it only skips a number. It may miss an upload made since the list,
- * which is why callers check a chosen version is free with a GET before they create it.
+ * An image is listed on first use, and again when a caller needs a list younger than what the
+ * ledger holds; what the process learns between lists (a version found in the way, one ARM
+ * refused to make) is added. It never forgets a version, so it may hold one deleted since:
+ * choosing past it only skips a number. Between lists it misses what others make.
  *
  * The first list also answers "did a process that crashed make a version for this export?": any
  * such version was made before this process started, so before the list.
  */
 export class VersionLedger {
-  readonly #images = new Map<string, Promise<Map<string, KnownVersion>>>();
+  readonly #images = new Map<string, Entry>();
 
-  /** The versions known in `image`, listing them with `list` the first time. */
-  async versions(image: string, list: () => Promise<ImageVersionObservation[]>): Promise<readonly KnownVersion[]> {
-    return [...(await this.#entry(image, list)).values()];
+  /**
+   * The versions known in `image`, from a list made at most `maxAgeMs` before `now` (workers
+   * asking meanwhile share it); default: any list this process made.
+   */
+  async versions(image: string, list: () => Promise<ImageVersionObservation[]>, maxAgeMs = Infinity, now = Date.now()): Promise<readonly KnownVersion[]> {
+    let entry = this.#images.get(image);
+    if (!entry || now - entry.listedAt > maxAgeMs) entry = this.#list(image, list, entry, now);
+    return [...(await entry.known).values()];
   }
 
   /** Notes a version seen or made in `image` (listing it first if needed, so that the note is not lost to the list). */
   async record(image: string, version: KnownVersion, list: () => Promise<ImageVersionObservation[]>): Promise<void> {
-    (await this.#entry(image, list)).set(version.name, { name: version.name, exportUid: version.exportUid });
+    const entry = this.#images.get(image) ?? this.#list(image, list, undefined, Date.now());
+    (await entry.known).set(version.name, { name: version.name, exportUid: version.exportUid });
   }
 
-  #entry(image: string, list: () => Promise<ImageVersionObservation[]>): Promise<Map<string, KnownVersion>> {
-    let entry = this.#images.get(image);
-    if (!entry) {
-      // Workers asking at once share one list; a failed list is not kept, so the next asks again.
-      entry = list().then((versions) => new Map(versions.map((v) => [v.name, { name: v.name, exportUid: v.exportUid }])));
-      const listing = entry;
-      listing.catch(() => this.#images.get(image) === listing && this.#images.delete(image));
-      this.#images.set(image, entry);
-    }
+  /** Lists the image, adding what the list has to what `previous` knew. A failed list is not kept: the next caller lists again. */
+  #list(image: string, list: () => Promise<ImageVersionObservation[]>, previous: Entry | undefined, now: number): Entry {
+    const known = Promise.all([previous?.known ?? new Map<string, KnownVersion>(), list()]).then(([versions, listed]) => {
+      for (const v of listed) versions.set(v.name, { name: v.name, exportUid: v.exportUid });
+      return versions;
+    });
+    const entry = { known, listedAt: now };
+    this.#images.set(image, entry);
+    known.catch(() => {
+      if (this.#images.get(image) !== entry) return;
+      if (previous) this.#images.set(image, previous);
+      else this.#images.delete(image);
+    });
     return entry;
   }
 }

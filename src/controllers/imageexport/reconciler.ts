@@ -2,7 +2,9 @@
 // replicates it, observing Azure before every action so that a restart at any line is safe.
 import { DEFAULT_EXPORT_DELETION_POLICY, RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
 import {
+  ArmError,
   CREATED_BY_TAG,
+  MIN_REQUEUE_MS,
   parseImageVersionId,
   parseVirtualMachineId,
   requeueAfter,
@@ -52,7 +54,7 @@ export interface ImageExportDeps {
   client: ApiClient;
   events: Recorder;
   connector: Connector;
-  settings: Pick<OperatorContext, 'prices' | 'regionRetries' | 'stalledRecheckMs'>;
+  settings: Pick<OperatorContext, 'prices' | 'regionRetries' | 'stalledRecheckMs' | 'statusHoldBack'>;
 }
 
 /** The account's gallery as an export uses it. */
@@ -106,6 +108,7 @@ export class ImageExportReconciler {
       client: deps.client,
       events: deps.events,
       stalledRecheckMs: deps.settings.stalledRecheckMs,
+      ...(deps.settings.statusHoldBack ? { holdBack: deps.settings.statusHoldBack } : {}),
     });
   }
 
@@ -210,14 +213,22 @@ export class ImageExportReconciler {
     if (typeof source !== 'string') return source;
     if (!vm) return stalled('SourceMissing', `source VM ${source} does not exist${exp.status?.imageVersionId ? ', so the image version that disappeared from the gallery cannot be recreated' : ''}`);
     if (vm.provisioningState !== 'Succeeded') return progressing('SourceNotReady', `source VM ${vm.name} is ${vm.provisioningState}`, { requeueAfter: PROVISIONING_POLL_MS });
-    const handle = await g.port.createImageVersion(ref, {
-      location: g.account.spec.location,
-      source: { virtualMachineId: source },
-      targetRegions: targets,
-      ...(exp.spec.excludeFromLatest === undefined ? {} : { excludeFromLatest: exp.spec.excludeFromLatest }),
-      ...(exp.spec.endOfLifeDate ? { endOfLifeDate: new Date(exp.spec.endOfLifeDate) } : {}),
-      exportUid: exp.metadata.uid ?? '',
-    });
+    let handle;
+    try {
+      handle = await g.port.createImageVersion(ref, {
+        location: g.account.spec.location,
+        source: { virtualMachineId: source },
+        targetRegions: targets,
+        ...(exp.spec.excludeFromLatest === undefined ? {} : { excludeFromLatest: exp.spec.excludeFromLatest }),
+        ...(exp.spec.endOfLifeDate ? { endOfLifeDate: new Date(exp.spec.endOfLifeDate) } : {}),
+        exportUid: exp.metadata.uid ?? '',
+      });
+    } catch (err) {
+      // The number exists, made from another source since our list: choose again (unless it is the user's).
+      if (!(err instanceof ArmError && err.code === 'PropertyChangeNotAllowed') || exp.spec.version) throw err;
+      await this.#versions.refused(exp, g.port, g.image, ref.version);
+      return progressing('VersionTaken', `version ${ref.version} of image ${g.image.image} was made by someone else meanwhile: choosing another`, { requeueAfter: MIN_REQUEUE_MS });
+    }
     this.#operations.set(exp.metadata.uid ?? '', { handle });
     const regions = regionStatuses(targets, undefined, new Map(), this.#deps.settings.regionRetries);
     const facts = { version: ref.version, imageVersionId: g.port.imageVersionId(ref), targets, regions, exported: false };

@@ -8,8 +8,12 @@ import { StalledError } from '../common/stalled.ts';
 import { VersionLedger } from './ledger.ts';
 import { nextVersion } from './version.ts';
 
-/** How many numbers to try before giving up for this pass: each one found in the way is noted, so the next choice passes it. */
-const ROUNDS = 5;
+/**
+ * A new number is chosen from a list of the image's versions at most this old (with what this
+ * process's exports claim): exports created together share a list instead of a GET each. A version
+ * someone else makes in those seconds is the risk; see `#choose`.
+ */
+const VERSION_LIST_MAX_AGE_MS = 5000;
 
 /** The key of an image definition in this process's memos. */
 export function imageKey(ref: ImageRef): string {
@@ -30,6 +34,8 @@ export interface ChosenVersion {
 export class VersionChoice {
   readonly #exports: ObjectReader<ImageExport>;
   readonly #claims = new Map<string, { image: string; version: string }>();
+  /** The same claims by image, then export uid: a choice looks at its image's claims only. */
+  readonly #claimsByImage = new Map<string, Map<string, string>>();
   readonly #ledger = new VersionLedger();
 
   constructor(exports: ObjectReader<ImageExport>) {
@@ -38,18 +44,43 @@ export class VersionChoice {
 
   /**
    * The export's version: the one status records or this process chose (one GET), else one a
-   * crashed process made for it (found by its tag in the ledger), else a new one: spec.version, or
-   * the next after what the gallery has and other exports claim. A new one is checked free with a
-   * GET, since the ledger may miss an upload made after it listed the image. The choice is claimed.
+   * crashed process made for it (found by its tag in the ledger), else a new one: spec.version
+   * (checked free with a GET), or the next after what a recent list of the gallery has and other
+   * exports claim. The choice is claimed.
    */
   async choose(exp: ImageExport, port: GalleryPort, image: ImageRef): Promise<ChosenVersion> {
     const chosen = (await this.#known(exp, port, image)) ?? (await this.#choose(exp, port, image));
-    this.#claims.set(exp.metadata.uid ?? '', { image: imageKey(image), version: chosen.version });
+    this.#claim(exp.metadata.uid ?? '', imageKey(image), chosen.version);
     return chosen;
   }
 
+  /**
+   * ARM refused to make the export's version from its source (PropertyChangeNotAllowed): someone
+   * made that number from another source since the list. It is noted as taken and the claim
+   * dropped, so the next pass chooses again.
+   */
+  async refused(exp: ImageExport, port: GalleryPort, image: ImageRef, version: string): Promise<void> {
+    this.forget(exp.metadata.uid);
+    await this.#ledger.record(imageKey(image), { name: version }, () => port.listImageVersions(image));
+  }
+
   forget(uid: string | undefined): void {
-    if (uid) this.#claims.delete(uid);
+    const claim = uid ? this.#claims.get(uid) : undefined;
+    if (!uid || !claim) return;
+    this.#claims.delete(uid);
+    const ofImage = this.#claimsByImage.get(claim.image);
+    ofImage?.delete(uid);
+    if (ofImage?.size === 0) this.#claimsByImage.delete(claim.image);
+  }
+
+  #claim(uid: string, image: string, version: string): void {
+    const claim = this.#claims.get(uid);
+    if (claim?.image === image && claim.version === version) return;
+    this.forget(uid);
+    this.#claims.set(uid, { image, version });
+    let ofImage = this.#claimsByImage.get(image);
+    if (!ofImage) this.#claimsByImage.set(image, (ofImage = new Map()));
+    ofImage.set(uid, version);
   }
 
   /** The version status records or this process chose, or one a crashed process made; undefined when there is none. */
@@ -69,31 +100,37 @@ export class VersionChoice {
     return made ? { version: made.name, observed: await port.observeImageVersion({ ...image, version: made.name }) } : undefined;
   }
 
+  /**
+   * spec.version is the user's number: it may exist already (an upload, another export), so it is
+   * looked at before it is made. A number of our own choosing is the next after a list at most a
+   * few seconds old and every claim this process knows, with no GET: another writer would have to
+   * make that very number in those seconds. From another source, ARM refuses our PUT
+   * (PropertyChangeNotAllowed, see `refused`); from the same VM, ARM would take our PUT as an update
+   * of theirs, which is why one gallery's exports belong to one operator (one shard: README, Decisions).
+   */
   async #choose(exp: ImageExport, port: GalleryPort, image: ImageRef): Promise<ChosenVersion> {
     const uid = exp.metadata.uid ?? '';
     const key = imageKey(image);
     const list = () => port.listImageVersions(image);
-    for (let round = 0; round < ROUNDS; round++) {
-      const existing = (await this.#ledger.versions(key, list)).map((v) => v.name);
-      const candidate = exp.spec.version ?? nextVersion(new Set([...existing, ...this.#claimedByOthers(exp, key)]));
-      const inTheWay = await port.observeImageVersion({ ...image, version: candidate });
-      if (!inTheWay || inTheWay.exportUid === uid) return { version: candidate, observed: inTheWay };
+    if (exp.spec.version) {
+      const inTheWay = await port.observeImageVersion({ ...image, version: exp.spec.version });
+      if (!inTheWay || inTheWay.exportUid === uid) return { version: exp.spec.version, observed: inTheWay };
       await this.#ledger.record(key, inTheWay, list);
-      if (exp.spec.version) {
-        throw new StalledError('VersionInUse', `version ${exp.spec.version} of image ${image.image} already exists and was not made by this export: choose another spec.version`);
-      }
+      throw new StalledError('VersionInUse', `version ${exp.spec.version} of image ${image.image} already exists and was not made by this export: choose another spec.version`);
     }
-    throw new Error(`image ${image.image}: every version chosen was taken by the time it was checked; trying again`);
+    const existing = (await this.#ledger.versions(key, list, VERSION_LIST_MAX_AGE_MS)).map((v) => v.name);
+    const version = nextVersion(new Set([...existing, ...this.#claimedByOthers(exp, key)]));
+    // Claimed before any await: workers choosing at once resume one after another from the same list.
+    this.#claim(uid, key, version);
+    return { version, observed: undefined };
   }
 
   /** Versions of the image that other exports hold in status, or have just chosen in this process. */
   #claimedByOthers(exp: ImageExport, key: string): string[] {
     const uid = exp.metadata.uid;
-    const fromCache = this.#exports
-      .byIndex(BY_IMAGE, exp.spec.image.name.toLowerCase())
-      .filter((e) => e.metadata.uid !== uid)
-      .flatMap((e) => (e.status?.version ? [e.status.version] : []));
-    const inFlight = [...this.#claims].filter(([other, claim]) => other !== uid && claim.image === key).map(([, claim]) => claim.version);
-    return [...fromCache, ...inFlight];
+    const claimed: string[] = [];
+    for (const e of this.#exports.byIndex(BY_IMAGE, exp.spec.image.name.toLowerCase())) if (e.metadata.uid !== uid && e.status?.version) claimed.push(e.status.version);
+    for (const [other, version] of this.#claimsByImage.get(key) ?? []) if (other !== uid) claimed.push(version);
+    return claimed;
   }
 }

@@ -170,6 +170,30 @@ describe('deploy/ and the Helm chart (real API server, server-side dry-run)', fu
     expect(monitor.spec.endpoints[0]!.port).to.equal('metrics');
   });
 
+  it('`helm template` with sharding.keys runs one more Deployment per key with --shard, selectors disjoint, and the API server accepts it', async () => {
+    const ns = await namespace('helm-shards');
+    const objects = await template(ns, 'emulator.mode=standalone', 'sharding.keys={blue,green}', 'replicaCount=2');
+    type Workload = KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; template?: { metadata: { labels: Record<string, string> }; spec: { containers: { args: string[] }[] } } } };
+    const operators = objects.filter((obj) => obj.kind === 'Deployment' && !obj.metadata!.name!.endsWith('-emulator')) as Workload[];
+    expect(operators.map((d) => d.metadata!.name)).to.deep.equal(['labimages-lab-image-operator', 'labimages-lab-image-operator-blue', 'labimages-lab-image-operator-green']);
+    expect(operators.map((d) => d.spec.template!.spec.containers[0]!.args.filter((arg) => arg.startsWith('--shard')))).to.deep.equal([[], ['--shard=blue'], ['--shard=green']]);
+    // No Deployment or PodDisruptionBudget selects another Deployment's pods (overlapping PDBs block evictions).
+    const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([key, value]) => labels[key] === value);
+    const budgets = objects.filter((obj) => obj.kind === 'PodDisruptionBudget') as Workload[];
+    expect(budgets).to.have.length(operators.length);
+    for (const selector of [...operators, ...budgets].map((obj) => obj.spec.selector.matchLabels)) {
+      expect(operators.filter((d) => selects(selector, d.spec.template!.metadata.labels))).to.have.length(1);
+    }
+    expect(objects.filter((obj) => obj.kind === 'Service' && obj.metadata!.name!.endsWith('-metrics'))).to.have.length(3);
+
+    const accepted = await serverDryRun(controlPlane().kubeconfigPath, objects);
+    expect(accepted).to.have.length(objects.length);
+
+    const refusal = (...sets: string[]) => template(ns, ...sets).then(() => '', (err: Error) => err.message);
+    expect(await refusal('sharding.keys={blue}')).to.match(/emulator\.mode embedded would give each shard a simulated Azure of its own/);
+    expect(await refusal('emulator.mode=off', 'sharding.keys={Blue}')).to.match(/"Blue" is not a DNS label/);
+  });
+
   it('refuses an unknown emulator mode with a message that names the value', async () => {
     const error = await template('ops', 'emulator.mode=remote').then(
       () => undefined,

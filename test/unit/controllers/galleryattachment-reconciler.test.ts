@@ -6,7 +6,7 @@ import { GALLERY_ATTACHMENT_FINALIZER, GalleryAttachmentReconciler } from '../..
 import type { Result } from '../../../src/runtime/index.ts';
 import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
 import { FakeGallery, SUBSCRIPTION } from '../fakes/gallery.ts';
-import { NS, RECHECK_MS, readyCondition, stalledMessage, table, type ReconcilerCase } from './reconcilers.ts';
+import { NS, RECHECK_MS, atTime, readyCondition, stalledMessage, table, type ReconcilerCase } from './reconcilers.ts';
 
 type Case = ReconcilerCase<World>;
 
@@ -245,4 +245,29 @@ describe('GalleryAttachment reconciler (fake gallery)', function () {
     expect(w.attachment?.status?.images?.map((i) => i.name)).to.deep.equal(['uploaded']);
     expect(w.attachment?.status?.lastHandledReconcileAt).to.equal('2026-01-01T00:00:00Z');
   });
+
+  it('holds export changes back from the catalogue while any export of the account is at work, and reads them once all have settled', async function () {
+    const w = new World();
+    w.gallery.putGallery(GALLERY, ours);
+    const exportOf = (name: string, phase: string) =>
+      ({
+        apiVersion: API_VERSION,
+        kind: 'ImageExport',
+        metadata: { name, namespace: NS, uid: `uid-${name}`, generation: 1 },
+        spec: { labAccountRef: { name: 'cs' }, source: { virtualMachineId: '/vm' }, image: { name: 'img', osType: 'Linux' } },
+        status: { observedGeneration: 1, phase, version: '1.0.0' },
+      }) as ImageExport;
+    await w.reconcile();
+    const reads = w.gallery.calls.length;
+    const now = Date.now();
+    w.cluster.put(exportOf('e1', 'Replicating'));
+    // 6 s later: past the settled window, within the busy one.
+    const later = (ms: number) => atTime(now + ms, () => w.reconcile());
+    expect((await later(6000)).requeueAfter).to.be.within(53_000, 54_000);
+    expect(w.gallery.calls.length, 'no read while e1 is at work').to.equal(reads);
+    w.cluster.put(exportOf('e1', 'Succeeded'));
+    await later(7000);
+    expect(w.gallery.calls.length, 'read once e1 has settled').to.be.greaterThan(reads);
+  });
 });
+

@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
-import { ArmError, CREATED_BY_TAG, virtualMachineId } from '../../../src/azure/index.ts';
+import { ArmError, CREATED_BY_TAG, MIN_REQUEUE_MS, virtualMachineId } from '../../../src/azure/index.ts';
 import { StalledError } from '../../../src/controllers/common/stalled.ts';
+import type { HoldBack } from '../../../src/controllers/common/object-writer.ts';
 import { IMAGE_EXPORT_FINALIZER, ImageExportReconciler } from '../../../src/controllers/imageexport/reconciler.ts';
 import { defaultPriceTable } from '../../../src/pricing/price-table.ts';
 import type { Result } from '../../../src/runtime/index.ts';
 import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
 import { FakeGallery, SUBSCRIPTION } from '../fakes/gallery.ts';
-import { NS, RECHECK_MS, readyCondition, stalledMessage, table, verdict, type ReconcilerCase } from './reconcilers.ts';
+import { NS, RECHECK_MS, atTime, readyCondition, stalledMessage, table, verdict, type ReconcilerCase } from './reconcilers.ts';
 
 type Case = ReconcilerCase<World>;
 
@@ -50,7 +51,7 @@ class World {
   readonly connector = connectorTo(this.gallery);
   readonly reconciler: ImageExportReconciler;
 
-  constructor() {
+  constructor(statusHoldBack?: HoldBack) {
     this.cluster.put(account());
     this.cluster.put(attachment());
     this.cluster.put(exportOf());
@@ -65,7 +66,7 @@ class World {
       client: this.cluster.client,
       events: this.cluster.recorder,
       connector: this.connector,
-      settings: { prices: defaultPriceTable, regionRetries: 3, stalledRecheckMs: RECHECK_MS },
+      settings: { prices: defaultPriceTable, regionRetries: 3, stalledRecheckMs: RECHECK_MS, ...(statusHoldBack ? { statusHoldBack } : {}) },
     });
   }
 
@@ -540,12 +541,71 @@ describe('ImageExport reconciler (fake gallery)', function () {
   table('failures', failures, () => new World());
   table('deletion', deletion, () => new World());
 
-  it('gives up for this pass when every version it chooses is taken by the time it looks', async function () {
+  it('chooses again when ARM refuses the number: a version made from another source since its list', async function () {
     const w = new World();
-    w.gallery.observeImageVersion = async (ref) => ({ ...w.gallery.putVersion(ref, ['eastus'], { exportUid: 'racing-upload' }) });
-    const error = await w.reconcile().catch((err: unknown) => err);
-    expect(error).to.be.instanceOf(Error).with.property('message').that.contains('every version chosen was taken');
-    expect(w.cluster.statusPatches).to.deep.equal([]);
+    const listed = w.gallery.listImageVersions;
+    // The list the choice is made from misses an upload made just after it.
+    w.gallery.listImageVersions = async (ref) => {
+      const versions = await listed(ref);
+      w.gallery.putVersion(version('1.0.0'), ['eastus'], { source: { virtualMachineId: '/elsewhere' } });
+      return versions;
+    };
+    expect(await w.reconcile()).to.deep.equal({ requeueAfter: MIN_REQUEUE_MS });
+    expect(verdict(w.export)).to.equal('Reconciling/VersionTaken');
+    expect(w.gallery.mutations()).to.deep.equal(['createImageVersion 1.0.0']);
+    await w.reconcile();
+    expect(w.gallery.mutations()).to.deep.equal(['createImageVersion 1.0.0', 'createImageVersion 1.0.1']);
+    expect(w.export?.status?.version).to.equal('1.0.1');
+  });
+
+  it('makes a new number from one list for a burst of exports, with no GET of each number', async function () {
+    const w = new World();
+    for (const name of ['e2', 'e3']) w.cluster.put({ ...exportOf(), metadata: { name, namespace: NS, uid: `uid-${name}`, finalizers: [IMAGE_EXPORT_FINALIZER] } });
+    await Promise.all(['e1', 'e2', 'e3'].map((name) => w.reconciler.reconcile({ namespace: NS, name }, w.cluster.context())));
+    expect(w.gallery.mutations().toSorted()).to.deep.equal(['createImageVersion 1.0.0', 'createImageVersion 1.0.1', 'createImageVersion 1.0.2']);
+    expect(w.gallery.calls.filter((c) => c.method === 'listImageVersions')).to.have.length(1);
+    expect(w.gallery.calls.filter((c) => c.method === 'observeImageVersion')).to.deep.equal([]);
+  });
+
+  describe('holding back the status of a pass whose next look is a moment away', function () {
+    it('writes nothing while ARM makes the version within the hold-back, then what the next pass finds, with its Event', async function () {
+      const w = new World({ withinMs: 1000, atMostMs: 5000 });
+      expect(await w.reconcile()).to.deep.equal({ requeueAfter: 1000 });
+      expect(w.gallery.mutations()).to.deep.equal(['createImageVersion 1.0.0']);
+      expect(w.cluster.statusPatches, 'Exporting held back').to.deep.equal([]);
+      w.gallery.putVersion(version('1.0.0'), ['eastus', 'westus'], tagged);
+      await w.reconcile();
+      expect(w.cluster.statusPatches).to.have.length(1);
+      expect(w.export?.status).to.deep.include({ phase: 'Succeeded', version: '1.0.0' });
+      expect(w.cluster.events.map((e) => e.reason)).to.deep.equal(['Succeeded']);
+    });
+
+    it('holds a change back no longer than atMostMs: a phase that outlasts it is shown', async function () {
+      const w = new World({ withinMs: 5000, atMostMs: 10_000 });
+      await w.reconcile();
+      await w.reconcile();
+      expect(w.cluster.statusPatches, 'held back twice').to.deep.equal([]);
+      expect(await atTime(Date.now() + 10_000, () => w.reconcile())).to.deep.include({ requeueAfter: 2000 });
+      expect(w.cluster.statusPatches, 'shown 10 s after it was first held back').to.have.length(1);
+      expect(w.export?.status?.phase).to.equal('Exporting');
+    });
+
+    it('writes at once when the next look is further away than the hold-back', async function () {
+      const w = new World({ withinMs: 500, atMostMs: 5000 });
+      expect(await w.reconcile()).to.deep.equal({ requeueAfter: 1000 });
+      expect(w.export?.status?.phase).to.equal('Exporting');
+    });
+
+    it('writes at once what leaves Ready, and what is Stalled', async function () {
+      const w = new World({ withinMs: 60_000, atMostMs: 60_000 });
+      w.cluster.put(exportOf({ replication: { regions: ['eastus', 'westus'] } }, { version: '1.0.0', conditions: readyCondition() }));
+      w.gallery.putVersion(version('1.0.0'), ['eastus'], tagged);
+      await w.reconcile();
+      expect(verdict(w.export)).to.equal('Reconciling/Replicating');
+      w.cluster.put(exportOf({ replication: { regions: ['eastus', 'westeurope'] } }));
+      await w.reconcile();
+      expect(verdict(w.export)).to.equal('Stalled/RegionOutsideGeography');
+    });
   });
 
   it('puts its finalizer on before anything is made in Azure', async function () {

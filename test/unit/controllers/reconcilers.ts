@@ -29,6 +29,17 @@ export function stalledMessage(obj: { status?: { conditions?: readonly object[] 
   return ((obj?.status?.conditions ?? []) as Condition[]).find((c) => c.type === 'Stalled' && c.status === 'True')?.message;
 }
 
+/** Runs `fn` with Date.now() answering `at`: a pass some time from now, without waiting for it. */
+export async function atTime<T>(at: number, fn: () => Promise<T>): Promise<T> {
+  const real = Date.now;
+  Date.now = () => at;
+  try {
+    return await fn();
+  } finally {
+    Date.now = real;
+  }
+}
+
 /** A requeue within 50 ms of what a case expects (Retry-After counts from when the operation started). */
 export function sameResult(actual: Result, expected: Result): boolean {
   if (expected.requeueAfter === undefined) return JSON.stringify(actual) === JSON.stringify(expected);

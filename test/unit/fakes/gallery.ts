@@ -139,10 +139,15 @@ export class FakeGallery implements GalleryPort {
   listImageVersions = (ref: ImageRef) =>
     this.#read('listImageVersions', ref.image, () => [...this.versions.values()].filter((v) => key(v.id).startsWith(`${key(this.imageId(ref))}/`)).map(({ replication: _, ...listed }) => listed));
   findImageVersionByExportUid = async (ref: ImageRef, exportUid: string) => (await this.listImageVersions(ref)).find((v) => v.exportUid === exportUid);
-  createImageVersion = (ref: ImageVersionRef, spec: { targetRegions: { name: string }[]; exportUid?: string }) =>
+  createImageVersion = (ref: ImageVersionRef, spec: { targetRegions: { name: string }[]; exportUid?: string; source?: { virtualMachineId?: string; id?: string } }) =>
     this.#mutate('createImageVersion', ref.version, spec, () => {
+      // As ARM: a PUT on an existing version is an update, and an update cannot change its source.
+      const existing = this.versions.get(key(this.imageVersionId(ref)));
+      if (existing && (existing.source.virtualMachineId !== spec.source?.virtualMachineId || existing.source.id !== spec.source?.id)) {
+        throw new ArmError({ code: 'PropertyChangeNotAllowed', message: "Changing property 'galleryImageVersion.properties.storageProfile.source.virtualMachineId' is not allowed.", statusCode: 400, retryable: false });
+      }
       const regions = spec.targetRegions.map((t) => t.name);
-      const creating = { provisioningState: 'Creating', ...(spec.exportUid ? { exportUid: spec.exportUid } : {}) };
+      const creating = { provisioningState: 'Creating', source: spec.source ?? {}, ...(spec.exportUid ? { exportUid: spec.exportUid } : {}) };
       return this.putVersion(ref, regions, { ...creating, replication: { aggregatedState: 'InProgress', regions: regions.map((region) => ({ region, state: 'Replicating', progress: 0, details: '' })) } }).id;
     });
   updateImageVersion = (ref: ImageVersionRef, publishing: { targetRegions: { name: string; replicaCount?: number; storageAccountType?: string }[] }) =>
