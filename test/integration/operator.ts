@@ -38,16 +38,17 @@ export interface TestOperatorOptions {
 export async function startTestOperator(options: TestOperatorOptions): Promise<TestOperator> {
   const kubeConfig = options.kubeConfig ?? controlPlane().kubeConfig;
   const emulator = options.emulator ?? (await startEmulator({ replicationSeconds: 2, operationSeconds: 0.2, ...options.emulatorOptions }));
+  const namespaces = [options.namespace, ...(options.alsoWatch ?? [])];
   const operator = await startOperator({
     restConfig: options.restConfig ?? controlPlane().restConfig,
     log: options.log ?? createLogger((process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent'),
-    namespaces: [options.namespace, ...(options.alsoWatch ?? [])],
+    namespaces,
     emulator: { mode: 'url', url: emulator.url, caPem: emulator.caPem },
     prices: defaultPriceTable,
     regionRetries: 3,
     stalledRecheckMs: 1000,
     // Accounts the suites create without credentials act as the emulator's default principal.
-    operatorIdentityNamespaces: [options.namespace],
+    operatorIdentityNamespaces: namespaces,
     ...options.operator,
   });
   return {
