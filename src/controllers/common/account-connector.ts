@@ -107,7 +107,8 @@ interface Cached {
  * A client is kept per account generation and credential Secret resourceVersion: a `recheck`
  * (the account's periodic credential check) reads the Secrets again, so a corrected Secret is used
  * within one recheck. When Entra ID or ARM refuses the credentials, the client drops itself from
- * the cache, so every kind's next pass builds afresh. Secrets are read only here, and their values
+ * the cache, so every kind's next pass builds afresh. An account being deleted keeps the client it
+ * has, whatever becomes of its Secret, for the deletions that follow it. Secrets are read only here, and their values
  * go nowhere but the credential object.
  */
 export class AccountConnector implements Connector {
@@ -130,7 +131,11 @@ export class AccountConnector implements Connector {
     const uid = account.metadata.uid ?? '';
     const generation = account.metadata.generation ?? 0;
     let cached = this.#clients.get(uid);
-    if (!cached || cached.generation !== generation || options.recheck) {
+    // An account being deleted keeps the client it had: the deletion passes of its dependents reach
+    // Azure through it, and a prune deletes the credential Secret with them, in any order (deletion
+    // also moves the generation). Only a refusal by Entra ID or ARM drops it (onCredentialRejected).
+    const departing = account.metadata.deletionTimestamp !== undefined;
+    if (!cached || (!departing && (cached.generation !== generation || options.recheck))) {
       try {
         const emulator = this.#emulatorFor(account);
         const source = await this.#sourceOf(account);

@@ -20,6 +20,10 @@ class Secrets {
     this.#secrets.set(`${namespace}/${name}`, { metadata: { name, namespace, resourceVersion: String(this.#version++) }, data });
   }
 
+  remove(namespace: string, name: string): void {
+    this.#secrets.delete(`${namespace}/${name}`);
+  }
+
   readonly client = {
     get: async <T>(_resource: unknown, namespace: string, name: string): Promise<T | undefined> => {
       this.reads.push(name);
@@ -126,5 +130,20 @@ describe('account connector: which credential an account acts with', () => {
     expect(await connect.connect(scoped).then(() => 'cached')).to.equal('cached');
     expect((await stalledBy(connect.connect(scoped, undefined, { recheck: true }))).reason).to.equal('CredentialsNotFound');
     expect((await stalledBy(connect.connect(scoped))).reason, 'the client from before is gone too').to.equal('CredentialsNotFound');
+  });
+
+  it('keeps the client of an account being deleted when its Secret goes too (a prune), for its dependents\' deletions', async () => {
+    secrets.put('team-a', NAMESPACE_CREDENTIAL_SECRET, servicePrincipal);
+    const connect = connector();
+    const live = account(azure());
+    const before = await connect.connect(live);
+    secrets.remove('team-a', NAMESPACE_CREDENTIAL_SECRET);
+    // Deleted: the API server sets deletionTimestamp and moves the generation of a custom resource.
+    const deleting: LabAccount = { ...live, metadata: { ...live.metadata, generation: 2, deletionTimestamp: new Date() } };
+    const after = await connect.connect(deleting, undefined, { recheck: true });
+    expect(after.credentials).to.equal(before.credentials);
+    expect(secrets.reads, 'the Secret is not read again').to.have.length(1);
+    // Without a client from before, a deleted account is judged as any other.
+    expect((await stalledBy(connector().connect(deleting))).reason).to.equal('NoCredentials');
   });
 });
