@@ -5,7 +5,10 @@
 // at ARM's published rates, and consults it before every request: a request whose token is there
 // goes, one whose token comes within a moment waits for it, and one that would wait longer is
 // handed back as a "not before" (a retryable ArmError with retryAfterMs), so its reconcile is
-// requeued and its worker freed, as with a long Retry-After. A 429 stays possible (other clients
+// requeued and its worker freed, as with a long Retry-After. The token stays reserved for that
+// request (by method and URL) until it comes again: workers are never all asleep on one bucket
+// while requests of another (replication polls, while exports are being written) could go, and
+// the requests handed back come again one per token, not all at once. A 429 stays possible (other clients
 // spend the same budget) and is handled as before: the fallback, not what steers.
 //
 // Written here rather than taken from a rate-limit library: the buckets' levels must be corrected
@@ -78,9 +81,24 @@ export interface ArmBudgetOptions {
   /** A principal's buckets; default: ARM's published ones. */
   shapes?: Readonly<Record<OperationType, BucketShape>>;
   subscriptionMultiplier?: number;
-  /** The longest a request waits in-process for its token; a longer wait is handed back to the reconcile. Default 2 s. */
+  /** The longest a request waits in-process for its token; a longer wait is handed back to the reconcile. Default 250 ms. */
   maxInlineWaitMs?: number;
   random?: () => number;
+}
+
+/** How long a request waits in-process for its token at most: a worker is not held for a queue of them. */
+const DEFAULT_MAX_INLINE_WAIT_MS = 250;
+
+/** How long after its time a reservation is kept for a request that does not come again. */
+const RESERVATION_KEPT_MS = 60_000;
+
+function handBack(type: OperationType, subscription: string, retryAfterMs: number): ArmError {
+  return new ArmError({
+    code: 'ArmBudgetExhausted',
+    message: `ARM's ${type} budget for subscription ${subscription} is spent for now: the next request in ${(retryAfterMs / 1000).toFixed(1)} s`,
+    retryable: true,
+    retryAfterMs,
+  });
 }
 
 /** The client-side model of ARM's budget, one per operator, shared by every account's client. */
@@ -90,11 +108,13 @@ export class ArmBudget {
   readonly #multiplier: number;
   readonly #maxInlineWaitMs: number;
   readonly #random: () => number;
+  /** Tokens kept for requests handed back, by `METHOD url`: when each may go. */
+  readonly #reservations = new Map<string, number>();
 
   constructor(options: ArmBudgetOptions = {}) {
     this.#shapes = options.shapes ?? ARM_BUCKETS;
     this.#multiplier = options.subscriptionMultiplier ?? SUBSCRIPTION_BUCKET_MULTIPLIER;
-    this.#maxInlineWaitMs = options.maxInlineWaitMs ?? 2000;
+    this.#maxInlineWaitMs = options.maxInlineWaitMs ?? DEFAULT_MAX_INLINE_WAIT_MS;
     this.#random = options.random ?? Math.random;
   }
 
@@ -102,19 +122,30 @@ export class ArmBudget {
    * Takes a token for one request from the principal's bucket and the subscription's: how long to
    * wait for them (0: go now). Throws the hand-back when that would be longer than the inline limit.
    */
-  reserve(subscription: string, principal: string, type: OperationType, now = Date.now()): number {
+  reserve(subscription: string, principal: string, type: OperationType, now = Date.now(), request?: string): number {
+    const reserved = request === undefined ? undefined : this.#reservations.get(request);
+    if (reserved !== undefined) {
+      // Its token was taken when it was handed back: it goes at its time, with no other.
+      if (reserved - now > this.#maxInlineWaitMs) throw handBack(type, subscription, reserved - now);
+      this.#reservations.delete(request!);
+      return Math.max(0, reserved - now);
+    }
     const buckets = this.#bucketsOf(subscription, principal, type, now);
     const waitMs = Math.max(...buckets.map((bucket) => bucket.take(now)));
     if (waitMs <= this.#maxInlineWaitMs) return waitMs;
+    if (request !== undefined) {
+      this.#forgetStaleReservations(now);
+      this.#reservations.set(request, now + waitMs);
+      throw handBack(type, subscription, waitMs);
+    }
     for (const bucket of buckets) bucket.giveBack(now);
     // Jittered, so that the requests handed back together do not all come back together.
-    const retryAfterMs = Math.round(waitMs * (1 + this.#random() / 4));
-    throw new ArmError({
-      code: 'ArmBudgetExhausted',
-      message: `ARM's ${type} budget for subscription ${subscription} is spent for now: the next request in ${(retryAfterMs / 1000).toFixed(1)} s`,
-      retryable: true,
-      retryAfterMs,
-    });
+    throw handBack(type, subscription, Math.round(waitMs * (1 + this.#random() / 4)));
+  }
+
+  /** A request handed back that never came again (its object was deleted, say): its token stays spent. */
+  #forgetStaleReservations(now: number): void {
+    for (const [request, at] of this.#reservations) if (now - at > RESERVATION_KEPT_MS) this.#reservations.delete(request);
   }
 
   /** Gives back the tokens of a request that never reached ARM (cancelled while it waited). */
@@ -196,7 +227,7 @@ export function armBudgetPolicy(budget: ArmBudget, paced?: Counter<'type' | 'out
       const type = operationTypeOf(request.method);
       let waitMs: number;
       try {
-        waitMs = budget.reserve(subscription, principal, type);
+        waitMs = budget.reserve(subscription, principal, type, Date.now(), `${request.method} ${request.url}`);
       } catch (error) {
         paced?.inc({ type, outcome: 'deferred' });
         throw error;

@@ -52,6 +52,26 @@ describe('ARM budget (client-side pacing)', () => {
     expect(deferred[0]).to.be.instanceOf(ArmError).and.include({ code: 'ArmBudgetExhausted', retryable: true, retryAfterMs: 2100 });
   });
 
+  it('keeps the token of a request handed back for it, so that it goes at its time and those after it wait behind it', () => {
+    const budget = reported({ random: () => 0 });
+    burst(budget, 200);
+    const later = (request: string, now: number) => {
+      try {
+        return budget.reserve(SUB, 'p', 'writes', now, request);
+      } catch (error) {
+        return error as ArmError;
+      }
+    };
+    expect([later('PUT a', T0), later('PUT b', T0)], 'within the inline wait').to.deep.equal([100, 200]);
+    const c = later('PUT c', T0);
+    expect(c).to.be.instanceOf(ArmError).and.include({ code: 'ArmBudgetExhausted', retryAfterMs: 300 });
+    expect((later('PUT d', T0) as ArmError).retryAfterMs, 'behind c, whose token is kept').to.equal(400);
+    // c comes again early: handed back again, for the time left, with no second token.
+    expect((later('PUT c', T0 + 10) as ArmError).retryAfterMs).to.equal(290);
+    expect(later('PUT c', T0 + 300), 'at its time').to.equal(0);
+    expect((later('PUT e', T0) as ArmError).retryAfterMs).to.equal(500);
+  });
+
   it('refills at ARM\'s rate, 10 writes a second, from the first answer on (ARM\'s bucket starts when the first request arrives)', () => {
     const budget = reported({ random: () => 0 });
     burst(budget, 200);
