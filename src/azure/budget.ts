@@ -124,10 +124,10 @@ export class ArmBudget {
    */
   reserve(subscription: string, principal: string, type: OperationType, now = Date.now(), request?: string): number {
     const reserved = request === undefined ? undefined : this.#reservations.get(request);
-    if (reserved !== undefined) {
+    if (request !== undefined && reserved !== undefined) {
       // Its token was taken when it was handed back: it goes at its time, with no other.
       if (reserved - now > this.#maxInlineWaitMs) throw handBack(type, subscription, reserved - now);
-      this.#reservations.delete(request!);
+      this.#reservations.delete(request);
       return Math.max(0, reserved - now);
     }
     const buckets = this.#bucketsOf(subscription, principal, type, now);
