@@ -11,7 +11,7 @@ import { eventually } from '../eventually.ts';
 import { controlPlane, createTestNamespace } from '../harness.ts';
 import { startTestOperator, type TestOperator } from '../operator.ts';
 import { namespaceAdmin, type Tenant } from '../tenant.ts';
-import { condition, isReady, stalledMessage } from './galleryattachment-helpers.ts';
+import { condition, isReady, stalledMessage, waitingMessage } from './galleryattachment-helpers.ts';
 
 const TEAM_SUBSCRIPTION = '00000000-0000-0000-0000-0000000000c1';
 const RESEARCH_SUBSCRIPTION = '00000000-0000-0000-0000-0000000000c2';
@@ -90,8 +90,15 @@ describe('credentials and tenancy: each team acts as its own principal, inside i
   const byPrincipal = async () => (await requestCounts(op.emulator)).byPrincipal;
 
   it('Stalls an account with no credentials in a namespace the operator does not list, and acts as nobody', async function () {
+    this.timeout(180_000);
     await tenant.client.create(RESOURCES.LabAccount, account('no-creds'));
-    const message = await stalled(RESOURCES.LabAccount, 'no-creds', 'NoCredentials');
+    // A sync may create the namespace's credential Secret alongside: waited for (Reconciling) for a minute first.
+    const waiting = await eventually(async () => waitingMessage(await get<LabAccount>(RESOURCES.LabAccount, 'no-creds'), 'NoCredentials'), { what: 'no-creds waiting for its credentials' });
+    expect(waiting).to.contain(NAMESPACE_CREDENTIAL_SECRET);
+    const message = await eventually(async () => stalledMessage(await get<LabAccount>(RESOURCES.LabAccount, 'no-creds'), 'NoCredentials'), {
+      timeoutMs: 120_000,
+      what: 'no-creds Stalled NoCredentials once the minute is over',
+    });
     expect(message).to.contain('spec.azure.credentials.secretRef').and.contain(NAMESPACE_CREDENTIAL_SECRET).and.contain('--operator-identity-namespaces');
     // Rechecked every second (its cause may be a Secret): still nothing in ARM as the operator.
     await new Promise((resolve) => setTimeout(resolve, 2500));
