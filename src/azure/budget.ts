@@ -92,9 +92,12 @@ const DEFAULT_MAX_INLINE_WAIT_MS = 250;
 /** How long after its time a reservation is kept for a request that does not come again. */
 const RESERVATION_KEPT_MS = 60_000;
 
+/** The code of a request the pacing handed back: it never left this process. */
+export const ARM_BUDGET_EXHAUSTED = 'ArmBudgetExhausted';
+
 function handBack(type: OperationType, subscription: string, retryAfterMs: number): ArmError {
   return new ArmError({
-    code: 'ArmBudgetExhausted',
+    code: ARM_BUDGET_EXHAUSTED,
     message: `ARM's ${type} budget for subscription ${subscription} is spent for now: the next request in ${(retryAfterMs / 1000).toFixed(1)} s`,
     retryable: true,
     retryAfterMs,

@@ -2,7 +2,7 @@
 // errors, operations, credentials, regions.
 export { armGalleryPort, createGalleryPort } from './gallery-port.ts';
 export type * from './port.ts';
-export { ArmBudget, type ArmBudgetOptions } from './budget.ts';
+export { ARM_BUDGET_EXHAUSTED, ArmBudget, type ArmBudgetOptions } from './budget.ts';
 export { createArmClient, DEFAULT_ARM_REQUEST_TIMEOUT_MS } from './client.ts';
 export type { ArmClient, ArmClientConfig } from './client.ts';
 export { armScopeOf, azureCloud, CLOUD_NAMES, DEFAULT_CLOUD } from './clouds.ts';

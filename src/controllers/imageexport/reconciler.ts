@@ -2,6 +2,7 @@
 // replicates it, observing Azure before every action so that a restart at any line is safe.
 import { DEFAULT_EXPORT_DELETION_POLICY, RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../api/index.ts';
 import {
+  ARM_BUDGET_EXHAUSTED,
   ArmError,
   CREATED_BY_TAG,
   MIN_REQUEUE_MS,
@@ -224,11 +225,14 @@ export class ImageExportReconciler {
         exportUid: exp.metadata.uid ?? '',
       });
     } catch (err) {
+      // Handed back by the pacing, the PUT never left: the next pass need not ask ARM whether it was made.
+      if (!(err instanceof ArmError && err.code === ARM_BUDGET_EXHAUSTED)) this.#versions.sent(exp.metadata.uid);
       // The number exists, made from another source since our list: choose again (unless it is the user's).
       if (!(err instanceof ArmError && err.code === 'PropertyChangeNotAllowed') || exp.spec.version) throw err;
       await this.#versions.refused(exp, g.port, g.image, ref.version);
       return progressing('VersionTaken', `version ${ref.version} of image ${g.image.image} was made by someone else meanwhile: choosing another`, { requeueAfter: MIN_REQUEUE_MS });
     }
+    this.#versions.sent(exp.metadata.uid);
     this.#operations.set(exp.metadata.uid ?? '', { handle });
     const regions = regionStatuses(targets, undefined, new Map(), this.#deps.settings.regionRetries);
     const facts = { version: ref.version, imageVersionId: g.port.imageVersionId(ref), targets, regions, exported: false };

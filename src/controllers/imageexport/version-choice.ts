@@ -33,7 +33,8 @@ export interface ChosenVersion {
  */
 export class VersionChoice {
   readonly #exports: ObjectReader<ImageExport>;
-  readonly #claims = new Map<string, { image: string; version: string }>();
+  /** `unsent`: chosen here, and no PUT of it has left this process yet, so there is nothing in ARM to look at. */
+  readonly #claims = new Map<string, { image: string; version: string; unsent?: true }>();
   /** The same claims by image, then export uid: a choice looks at its image's claims only. */
   readonly #claimsByImage = new Map<string, Map<string, string>>();
   readonly #ledger = new VersionLedger();
@@ -43,7 +44,8 @@ export class VersionChoice {
   }
 
   /**
-   * The export's version: the one status records or this process chose (one GET), else one a
+   * The export's version: the one status records or this process chose (one GET, none while no
+   * PUT of it has been sent: one handed back by the pacing, say), else one a
    * crashed process made for it (found by its tag in the ledger), else a new one: spec.version
    * (checked free with a GET), or the next after what a recent list of the gallery has and other
    * exports claim. The choice is claimed.
@@ -64,6 +66,12 @@ export class VersionChoice {
     await this.#ledger.record(imageKey(image), { name: version }, () => port.listImageVersions(image));
   }
 
+  /** A PUT of the export's version left this process (whatever became of it): from now on ARM is asked. */
+  sent(uid: string | undefined): void {
+    const claim = uid ? this.#claims.get(uid) : undefined;
+    if (claim) delete claim.unsent;
+  }
+
   forget(uid: string | undefined): void {
     const claim = uid ? this.#claims.get(uid) : undefined;
     if (!uid || !claim) return;
@@ -73,11 +81,11 @@ export class VersionChoice {
     if (ofImage?.size === 0) this.#claimsByImage.delete(claim.image);
   }
 
-  #claim(uid: string, image: string, version: string): void {
+  #claim(uid: string, image: string, version: string, unsent = false): void {
     const claim = this.#claims.get(uid);
     if (claim?.image === image && claim.version === version) return;
     this.forget(uid);
-    this.#claims.set(uid, { image, version });
+    this.#claims.set(uid, { image, version, ...(unsent ? { unsent } : {}) });
     let ofImage = this.#claimsByImage.get(image);
     if (!ofImage) this.#claimsByImage.set(image, (ofImage = new Map()));
     ofImage.set(uid, version);
@@ -90,6 +98,7 @@ export class VersionChoice {
     const list = () => port.listImageVersions(image);
     const own = this.#claims.get(uid);
     const known = exp.status?.version ?? (own?.image === key ? own.version : undefined);
+    if (known && known === own?.version && own.unsent) return { version: known, observed: undefined };
     if (known) {
       const observed = await port.observeImageVersion({ ...image, version: known });
       if (!observed || observed.exportUid === uid) return { version: known, observed };
@@ -121,7 +130,7 @@ export class VersionChoice {
     const existing = (await this.#ledger.versions(key, list, VERSION_LIST_MAX_AGE_MS)).map((v) => v.name);
     const version = nextVersion(new Set([...existing, ...this.#claimedByOthers(exp, key)]));
     // Claimed before any await: workers choosing at once resume one after another from the same list.
-    this.#claim(uid, key, version);
+    this.#claim(uid, key, version, true);
     return { version, observed: undefined };
   }
 

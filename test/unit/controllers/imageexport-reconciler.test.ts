@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
-import { ArmError, CREATED_BY_TAG, MIN_REQUEUE_MS, virtualMachineId } from '../../../src/azure/index.ts';
+import { ARM_BUDGET_EXHAUSTED, ArmError, CREATED_BY_TAG, MIN_REQUEUE_MS, virtualMachineId } from '../../../src/azure/index.ts';
 import { StalledError } from '../../../src/controllers/common/stalled.ts';
 import type { HoldBack } from '../../../src/controllers/common/object-writer.ts';
 import { IMAGE_EXPORT_FINALIZER, ImageExportReconciler } from '../../../src/controllers/imageexport/reconciler.ts';
@@ -556,6 +556,19 @@ describe('ImageExport reconciler (fake gallery)', function () {
     await w.reconcile();
     expect(w.gallery.mutations()).to.deep.equal(['createImageVersion 1.0.0', 'createImageVersion 1.0.1']);
     expect(w.export?.status?.version).to.equal('1.0.1');
+  });
+
+  it('does not ask ARM for a version whose PUT the pacing handed back: it never left the process', async function () {
+    const w = new World();
+    w.gallery.failNext('createImageVersion', new ArmError({ code: ARM_BUDGET_EXHAUSTED, message: 'spent', retryable: true, retryAfterMs: 3000 }));
+    expect(await w.reconcile()).to.deep.equal({ requeueAfter: 3000 });
+    expect(verdict(w.export), 'nothing written').to.equal('none');
+    await w.reconcile();
+    expect(w.gallery.calls.filter((c) => c.method === 'observeImageVersion'), 'no GET of 1.0.0').to.deep.equal([]);
+    expect(w.gallery.mutations(), 'handed back, then sent').to.deep.equal(['createImageVersion 1.0.0', 'createImageVersion 1.0.0']);
+    // Sent, it is looked for from then on.
+    await w.reconcile();
+    expect(w.gallery.calls.filter((c) => c.method === 'observeImageVersion')).to.have.length(1);
   });
 
   it('makes a new number from one list for a burst of exports, with no GET of each number', async function () {
