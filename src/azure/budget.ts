@@ -89,6 +89,9 @@ export interface ArmBudgetOptions {
 /** How long a request waits in-process for its token at most: a worker is not held for a queue of them. */
 const DEFAULT_MAX_INLINE_WAIT_MS = 250;
 
+/** How late a request handed back may come and still go on the token kept for it. */
+const LATE_RESERVATION_MS = 1000;
+
 /** How long after its time a reservation is kept for a request that does not come again. */
 const RESERVATION_KEPT_MS = 60_000;
 
@@ -131,7 +134,9 @@ export class ArmBudget {
       // Its token was taken when it was handed back: it goes at its time, with no other.
       if (reserved - now > this.#maxInlineWaitMs) throw handBack(type, subscription, reserved - now);
       this.#reservations.delete(request);
-      return Math.max(0, reserved - now);
+      // Later than its time (its reconcile waited in the queue), ARM's bucket has moved on without
+      // it: its token stays spent, and it takes a new one as any request.
+      if (now - reserved <= LATE_RESERVATION_MS) return Math.max(0, reserved - now);
     }
     const buckets = this.#bucketsOf(subscription, principal, type, now);
     const waitMs = Math.max(...buckets.map((bucket) => bucket.take(now)));

@@ -70,6 +70,9 @@ describe('ARM budget (client-side pacing)', () => {
     expect((later('PUT c', T0 + 10) as ArmError).retryAfterMs).to.equal(290);
     expect(later('PUT c', T0 + 300), 'at its time').to.equal(0);
     expect((later('PUT e', T0) as ArmError).retryAfterMs).to.equal(500);
+    // d comes 2 s after its time: its token stays spent, and it queues as a new request, behind e
+    // (no refill yet: ARM has not answered since the burst).
+    expect((later('PUT d', T0 + 2400) as ArmError).retryAfterMs, 'a new token').to.equal(600);
   });
 
   it('refills at ARM\'s rate, 10 writes a second, from the first answer on (ARM\'s bucket starts when the first request arrives)', () => {
