@@ -70,6 +70,7 @@ export class ArmCore {
   readonly store: StateStore;
   readonly timing: ArmTiming;
   readonly #config: () => EmulatorConfig;
+  #prunedAt = 0;
 
   constructor(store: StateStore, timing: ArmTiming, config: () => EmulatorConfig) {
     this.store = store;
@@ -171,8 +172,14 @@ export class ArmCore {
     }
   }
 
-  /** Operation records are kept for an hour after they end: long enough for any poller. */
+  /**
+   * Operation records are kept for an hour after they end: long enough for any poller. Pruned at
+   * most once a minute: a pass over every record at each operation's start was the emulator's
+   * largest cost in a burst of a thousand exports.
+   */
   private pruneOperations(now: number): void {
+    if (now - this.#prunedAt < 60_000) return;
+    this.#prunedAt = now;
     for (const [id, operation] of Object.entries(this.state.operations)) {
       if (operation.endsAt + 3600_000 < now) Reflect.deleteProperty(this.state.operations, id);
     }

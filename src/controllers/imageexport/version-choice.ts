@@ -1,7 +1,7 @@
 // Which image version an export makes, and finding it again: from status, from what this process
 // chose, from its tag (a process that crashed made it), or a new number.
 import type { ImageExport } from '../../api/index.ts';
-import type { GalleryPort, ImageRef, ImageVersionObservation } from '../../azure/index.ts';
+import { highestVersion, type GalleryPort, type ImageRef, type ImageVersionObservation } from '../../azure/index.ts';
 import type { ObjectReader } from '../../runtime/index.ts';
 import { BY_IMAGE } from '../common/indexes.ts';
 import { StalledError } from '../common/stalled.ts';
@@ -35,9 +35,20 @@ export class VersionChoice {
   readonly #exports: ObjectReader<ImageExport>;
   /** `unsent`: chosen here, and no PUT of it has left this process yet, so there is nothing in ARM to look at. */
   readonly #claims = new Map<string, { image: string; version: string; unsent?: true }>();
-  /** The same claims by image, then export uid: a choice looks at its image's claims only. */
-  readonly #claimsByImage = new Map<string, Map<string, string>>();
+  /**
+   * The highest version claimed of each image, claims since forgotten included: a new number comes
+   * after it, so a number is never given twice by this process, and a choice reads one entry, not
+   * every claim of its image.
+   */
+  readonly #highestClaimed = new Map<string, string>();
   readonly #ledger = new VersionLedger();
+  /**
+   * The highest version the cached exports of each image record in status, read at most every
+   * VERSION_LIST_MAX_AGE_MS, like the gallery's list: reading them for every choice cost a pass
+   * over all the image's exports per new export (quadratic: seconds of CPU at 10,000). What this
+   * process writes in those seconds is in its claims.
+   */
+  readonly #recorded = new Map<string, { at: number; highest: string | undefined }>();
 
   constructor(exports: ObjectReader<ImageExport>) {
     this.#exports = exports;
@@ -73,12 +84,7 @@ export class VersionChoice {
   }
 
   forget(uid: string | undefined): void {
-    const claim = uid ? this.#claims.get(uid) : undefined;
-    if (!uid || !claim) return;
-    this.#claims.delete(uid);
-    const ofImage = this.#claimsByImage.get(claim.image);
-    ofImage?.delete(uid);
-    if (ofImage?.size === 0) this.#claimsByImage.delete(claim.image);
+    if (uid) this.#claims.delete(uid);
   }
 
   #claim(uid: string, image: string, version: string, unsent = false): void {
@@ -86,9 +92,7 @@ export class VersionChoice {
     if (claim?.image === image && claim.version === version) return;
     this.forget(uid);
     this.#claims.set(uid, { image, version, ...(unsent ? { unsent } : {}) });
-    let ofImage = this.#claimsByImage.get(image);
-    if (!ofImage) this.#claimsByImage.set(image, (ofImage = new Map()));
-    ofImage.set(uid, version);
+    this.#highestClaimed.set(image, highestVersion([version, this.#highestClaimed.get(image) ?? version]) ?? version);
   }
 
   /** The version status records or this process chose, or one a crashed process made; undefined when there is none. */
@@ -128,18 +132,24 @@ export class VersionChoice {
       throw new StalledError('VersionInUse', `version ${exp.spec.version} of image ${image.image} already exists and was not made by this export: choose another spec.version`);
     }
     const existing = (await this.#ledger.versions(key, list, VERSION_LIST_MAX_AGE_MS)).map((v) => v.name);
-    const version = nextVersion(new Set([...existing, ...this.#claimedByOthers(exp, key)]));
+    const version = nextVersion(new Set([...existing, ...this.#claimed(exp, key)]));
     // Claimed before any await: workers choosing at once resume one after another from the same list.
     this.#claim(uid, key, version, true);
     return { version, observed: undefined };
   }
 
-  /** Versions of the image that other exports hold in status, or have just chosen in this process. */
-  #claimedByOthers(exp: ImageExport, key: string): string[] {
-    const uid = exp.metadata.uid;
-    const claimed: string[] = [];
-    for (const e of this.#exports.byIndex(BY_IMAGE, exp.spec.image.name.toLowerCase())) if (e.metadata.uid !== uid && e.status?.version) claimed.push(e.status.version);
-    for (const [other, version] of this.#claimsByImage.get(key) ?? []) if (other !== uid) claimed.push(version);
-    return claimed;
+  /** The highest versions of the image that exports hold in status, and that this process has chosen. */
+  #claimed(exp: ImageExport, key: string): string[] {
+    return [this.#recordedHighest(exp.spec.image.name.toLowerCase(), Date.now()), this.#highestClaimed.get(key)].filter((v) => v !== undefined);
+  }
+
+  #recordedHighest(image: string, now: number): string | undefined {
+    const memo = this.#recorded.get(image);
+    if (memo && now - memo.at < VERSION_LIST_MAX_AGE_MS) return memo.highest;
+    const versions: string[] = [];
+    for (const e of this.#exports.byIndex(BY_IMAGE, image)) if (e.status?.version) versions.push(e.status.version);
+    const highest = highestVersion(versions);
+    this.#recorded.set(image, { at: now, highest });
+    return highest;
   }
 }

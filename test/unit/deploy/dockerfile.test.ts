@@ -61,6 +61,6 @@ describe('Dockerfile', () => {
   });
 
   it('starts `labimage run`', () => {
-    expect(final.at(-1)).to.equal('ENTRYPOINT ["node", "--max-semi-space-size=1", "--optimize-for-size", "dist/cli/main.js", "run"]');
+    expect(final.at(-1)).to.equal('ENTRYPOINT ["node", "--max-semi-space-size=4", "--heap-growing-percent=20", "dist/cli/main.js", "run"]');
   });
 });
