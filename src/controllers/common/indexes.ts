@@ -11,6 +11,9 @@ export const BY_SOURCE_TEMPLATE = 'labimages.io/by-source-template';
 export const BY_IMAGE = 'labimages.io/by-image';
 /** Exports still at work (not Succeeded, PartiallySucceeded or Failed at their generation, or being deleted) by `namespace/spec.labAccountRef.name`. */
 export const UNSETTLED_BY_ACCOUNT = 'labimages.io/unsettled-by-account';
+/** Exports being deleted, all under one value (BEING_DELETED): what a template going away may unblock. */
+export const DELETING = 'labimages.io/deleting';
+export const BEING_DELETED = 'deleting';
 /** Templates by `namespace/spec.image.imageExportRef.name`. */
 export const BY_EXPORT = 'labimages.io/by-export';
 
@@ -32,6 +35,7 @@ export const EXPORT_INDEXES: Indexes<ImageExport> = {
   [UNSETTLED_BY_ACCOUNT]: (e) => (settled(e) ? [] : byAccount(e)),
   [BY_SOURCE_TEMPLATE]: (e) => (e.spec?.source?.labTemplateRef ? [objectKey(e.metadata?.namespace, e.spec.source.labTemplateRef.name)] : []),
   [BY_IMAGE]: (e) => (e.spec?.image?.name ? [e.spec.image.name.toLowerCase()] : []),
+  [DELETING]: (e) => (e.metadata?.deletionTimestamp ? [BEING_DELETED] : []),
 };
 
 export const ATTACHMENT_INDEXES: Indexes<GalleryAttachment> = { [BY_ACCOUNT]: byAccount };

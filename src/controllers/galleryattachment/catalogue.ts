@@ -47,19 +47,20 @@ export function imageStatus(facts: ImageFacts, exportedNames: ReadonlySet<string
   };
 }
 
+/** What of one export its account's catalogue depends on: its version, where that has replicated, whether it is going. */
+export function catalogueFacts(e: ImageExport): [uid: string, image: string, version: string, completed: string[], deleting: boolean] {
+  return [
+    e.metadata.uid ?? '',
+    e.spec?.image?.name ?? '',
+    e.status?.version ?? '',
+    (e.status?.regions ?? []).filter((r) => r.state === 'Completed').map((r) => r.name).sort(),
+    Boolean(e.metadata.deletionTimestamp),
+  ];
+}
+
 /** The exports of one account that a catalogue depends on, summed up so a change of any of them forces a read. */
 export function exportsFingerprint(exports: readonly ImageExport[]): string {
-  return JSON.stringify(
-    exports
-      .map((e) => [
-        e.metadata.uid ?? '',
-        e.spec.image.name,
-        e.status?.version ?? '',
-        (e.status?.regions ?? []).filter((r) => r.state === 'Completed').map((r) => r.name).sort(),
-        Boolean(e.metadata.deletionTimestamp),
-      ])
-      .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
-  );
+  return JSON.stringify(exports.map(catalogueFacts).sort((a, b) => a[0].localeCompare(b[0])));
 }
 
 /**

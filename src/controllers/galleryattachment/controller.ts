@@ -2,12 +2,22 @@
 // wake an attachment. The logic is in reconciler.ts.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount } from '../../api/index.ts';
-import { objectKey, type ControllerSetup, type Request } from '../../runtime/index.ts';
+import { objectKey, type ControllerSetup, type Request, type UpdatePredicate } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
 import { DepartedAccounts } from '../common/departed-accounts.ts';
 import { ATTACHMENT_INDEXES, BY_ACCOUNT, EXPORT_INDEXES, addIndexes } from '../common/indexes.ts';
 import { generationChangedOrRequested } from '../common/reconcile-request.ts';
+import { catalogueFacts } from './catalogue.ts';
 import { GalleryAttachmentReconciler } from './reconciler.ts';
+
+/**
+ * An export's update wakes its account's attachments only when the catalogue may change with it:
+ * not for its finalizer or its progress, which are most of the updates while exports are at work.
+ */
+const catalogueFactsChanged: UpdatePredicate = (oldObj, newObj) => {
+  const [o, n] = [oldObj as ImageExport, newObj as ImageExport];
+  return o.spec?.labAccountRef?.name !== n.spec?.labAccountRef?.name || JSON.stringify(catalogueFacts(o)) !== JSON.stringify(catalogueFacts(n));
+};
 
 export function galleryAttachmentController(ctx: OperatorContext): ControllerSetup {
   return (mgr) => {
@@ -44,7 +54,7 @@ export function galleryAttachmentController(ctx: OperatorContext): ControllerSet
         // Attachments of one account decide together who holds it: when one comes or goes, the others look again.
         { resource: RESOURCES.GalleryAttachment, map: (obj: KubernetesObject) => toAttachments(obj.metadata?.namespace, (obj as GalleryAttachment).spec?.labAccountRef?.name, obj.metadata?.name) },
         // An export that changes may change the catalogue.
-        { resource: RESOURCES.ImageExport, map: (obj: KubernetesObject) => toAttachments(obj.metadata?.namespace, (obj as ImageExport).spec?.labAccountRef?.name) },
+        { resource: RESOURCES.ImageExport, map: (obj: KubernetesObject) => toAttachments(obj.metadata?.namespace, (obj as ImageExport).spec?.labAccountRef?.name), predicate: catalogueFactsChanged },
       ],
       reconcile: (request, context) => reconciler.reconcile(request, context),
     };

@@ -6,7 +6,7 @@ import { EXPORT_PHASES, RESOURCES, type GalleryAttachment, type ImageExport, typ
 import { READY, findCondition, keyOf, objectKey, splitKey, type ControllerSetup, type Informer, type Request, type UpdatePredicate } from '../../runtime/index.ts';
 import type { OperatorContext } from '../common/context.ts';
 import { DepartedAccounts } from '../common/departed-accounts.ts';
-import { BY_ACCOUNT, BY_SOURCE_TEMPLATE, EXPORT_INDEXES, addIndexes } from '../common/indexes.ts';
+import { BEING_DELETED, BY_ACCOUNT, BY_SOURCE_TEMPLATE, DELETING, EXPORT_INDEXES, addIndexes } from '../common/indexes.ts';
 import { conditionsOf } from '../common/object-writer.ts';
 import { generationChangedOrRequested } from '../common/reconcile-request.ts';
 import { ImageExportReconciler } from './reconciler.ts';
@@ -62,7 +62,7 @@ export function imageExportController(ctx: OperatorContext): ControllerSetup {
       const keys = new Set(exports.byIndex(BY_SOURCE_TEMPLATE, objectKey(namespace, t.metadata.name ?? '')).map(keyOf));
       if (t.spec?.image?.imageExportRef) keys.add(objectKey(namespace, t.spec.image.imageExportRef.name));
       // A template going away may unblock the deletion of any export it used, in any namespace.
-      for (const e of exports.list()) if (e.metadata.deletionTimestamp) keys.add(keyOf(e));
+      for (const e of exports.byIndex(DELETING, BEING_DELETED)) keys.add(keyOf(e));
       return [...keys].map(splitKey);
     };
 
