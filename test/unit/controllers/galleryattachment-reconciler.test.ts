@@ -6,11 +6,10 @@ import { GALLERY_ATTACHMENT_FINALIZER, GalleryAttachmentReconciler } from '../..
 import type { Result } from '../../../src/runtime/index.ts';
 import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
 import { FakeGallery, SUBSCRIPTION } from '../fakes/gallery.ts';
-import { NS, RECHECK_MS, atTime, readyCondition, stalledMessage, table, type ReconcilerCase } from './reconcilers.ts';
+import { NS, RECHECK_MS, SYNC_PERIOD_MS, atTime, readyCondition, stalledMessage, table, type ReconcilerCase } from './reconcilers.ts';
 
 type Case = ReconcilerCase<World>;
 
-const SYNC_PERIOD_MS = 600_000;
 const GALLERY = { resourceGroup: 'rg', gallery: 'g' };
 
 function account(conditions = readyCondition()): LabAccount {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { API_VERSION, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
+import { RECONCILE_REQUESTED_AT } from '../../../src/api/annotations.ts';
 import { ARM_BUDGET_EXHAUSTED, ArmError, CREATED_BY_TAG, MIN_REQUEUE_MS, virtualMachineId } from '../../../src/azure/index.ts';
 import { StalledError } from '../../../src/controllers/common/stalled.ts';
 import type { HoldBack } from '../../../src/controllers/common/object-writer.ts';
@@ -8,7 +9,7 @@ import { defaultPriceTable } from '../../../src/pricing/price-table.ts';
 import type { Result } from '../../../src/runtime/index.ts';
 import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
 import { FakeGallery, SUBSCRIPTION } from '../fakes/gallery.ts';
-import { NS, RECHECK_MS, atTime, readyCondition, stalledMessage, table, verdict, type ReconcilerCase } from './reconcilers.ts';
+import { NS, RECHECK_MS, SYNC_PERIOD_MS, atTime, readyCondition, stalledMessage, table, verdict, type ReconcilerCase } from './reconcilers.ts';
 
 type Case = ReconcilerCase<World>;
 
@@ -66,7 +67,7 @@ class World {
       client: this.cluster.client,
       events: this.cluster.recorder,
       connector: this.connector,
-      settings: { prices: defaultPriceTable, regionRetries: 3, stalledRecheckMs: RECHECK_MS, ...(statusHoldBack ? { statusHoldBack } : {}) },
+      settings: { prices: defaultPriceTable, regionRetries: 3, stalledRecheckMs: RECHECK_MS, syncPeriodMs: SYNC_PERIOD_MS, ...(statusHoldBack ? { statusHoldBack } : {}) },
     });
   }
 
@@ -641,6 +642,28 @@ describe('ImageExport reconciler (fake gallery)', function () {
     expect(vmReads(), 'the same account: one read').to.equal(1);
     await w.reconciler.reconcile({ namespace: NS, name: 'e3' }, w.cluster.context());
     expect(vmReads(), 'another account: its own read').to.equal(2);
+  });
+
+  it('reads a Succeeded export in ARM once per sync period: a resync reads nothing until then, unless its account changes or a reconcile is asked for', async function () {
+    const w = new World();
+    w.cluster.put(exportOf({}, undefined, { generation: 1 }));
+    w.gallery.putVersion(version('1.0.3'), ['eastus', 'westus'], tagged);
+    await w.reconcile();
+    expect(w.export?.status?.phase).to.equal('Succeeded');
+    const reads = w.gallery.calls.length;
+    const resync = await w.reconcile();
+    expect(resync.requeueAfter).to.be.within(SYNC_PERIOD_MS - 1000, SYNC_PERIOD_MS);
+    expect(w.gallery.calls.length, 'a resync within the period').to.equal(reads);
+    w.cluster.put({ ...account(), metadata: { ...account().metadata, generation: 2 } });
+    await w.reconcile();
+    expect(w.gallery.calls.length, 'its account changed').to.be.greaterThan(reads);
+    const afterAccount = w.gallery.calls.length;
+    await w.reconcile();
+    expect(w.gallery.calls.length).to.equal(afterAccount);
+    const exp = w.export as ImageExport;
+    w.cluster.put({ ...exp, metadata: { ...exp.metadata, annotations: { [RECONCILE_REQUESTED_AT]: 'now' } } });
+    await w.reconcile();
+    expect(w.gallery.calls.length, 'a reconcile asked for').to.be.greaterThan(afterAccount);
   });
 
   it('writes nothing when a pass finds what status already says', async function () {

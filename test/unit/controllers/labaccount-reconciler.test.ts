@@ -6,9 +6,8 @@ import { LAB_ACCOUNT_FINALIZER, LabAccountReconciler } from '../../../src/contro
 import type { Result } from '../../../src/runtime/index.ts';
 import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
 import { FakeGallery, SUBSCRIPTION } from '../fakes/gallery.ts';
-import { NS, RECHECK_MS, stalledMessage, table, verdict, type ReconcilerCase } from './reconcilers.ts';
+import { NS, RECHECK_MS, SYNC_PERIOD_MS, stalledMessage, table, verdict, type ReconcilerCase } from './reconcilers.ts';
 
-const SYNC_PERIOD_MS = 600_000;
 const arm = (code: string, statusCode: number, retryable: boolean) => new ArmError({ code, message: `${code} from the test`, statusCode, retryable });
 
 function account(spec: Partial<LabAccount['spec']> = {}, metadata: Partial<LabAccount['metadata']> = {}): LabAccount {

@@ -6,11 +6,10 @@ import { LAB_TEMPLATE_FINALIZER, LabTemplateReconciler } from '../../../src/cont
 import type { Result } from '../../../src/runtime/index.ts';
 import { FakeCluster, connectorTo } from '../fakes/cluster.ts';
 import { FakeGallery } from '../fakes/gallery.ts';
-import { NS, RECHECK_MS, readyCondition, table, type ReconcilerCase } from './reconcilers.ts';
+import { NS, RECHECK_MS, SYNC_PERIOD_MS, readyCondition, table, type ReconcilerCase } from './reconcilers.ts';
 
 type Case = ReconcilerCase<World>;
 
-const SYNC_PERIOD_MS = 600_000;
 
 const VM = { resourceGroup: 'rg', name: 'labtmpl-t1-uid-t1' };
 const MARKETPLACE = { publisher: 'MicrosoftWindowsDesktop', offer: 'windows-11', sku: 'win11-24h2-pro' };

@@ -6,6 +6,7 @@ import type { FakeGallery } from '../fakes/gallery.ts';
 
 export const NS = 'ns';
 export const RECHECK_MS = 30_000;
+export const SYNC_PERIOD_MS = 600_000;
 
 export const readyCondition = (status: 'True' | 'False' = 'True'): Condition[] => [
   { type: 'Ready', status, reason: 'Test', message: 'set by the test', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 1 },
