@@ -83,7 +83,6 @@ export interface ArmBudgetOptions {
   subscriptionMultiplier?: number;
   /** The longest a request waits in-process for its token; a longer wait is handed back to the reconcile. Default 250 ms. */
   maxInlineWaitMs?: number;
-  random?: () => number;
 }
 
 /** How long a request waits in-process for its token at most: a worker is not held for a queue of them. */
@@ -113,7 +112,6 @@ export class ArmBudget {
   readonly #shapes: Readonly<Record<OperationType, BucketShape>>;
   readonly #multiplier: number;
   readonly #maxInlineWaitMs: number;
-  readonly #random: () => number;
   /** Tokens kept for requests handed back, by `METHOD url`: when each may go. */
   readonly #reservations = new Map<string, number>();
 
@@ -121,16 +119,15 @@ export class ArmBudget {
     this.#shapes = options.shapes ?? ARM_BUCKETS;
     this.#multiplier = options.subscriptionMultiplier ?? SUBSCRIPTION_BUCKET_MULTIPLIER;
     this.#maxInlineWaitMs = options.maxInlineWaitMs ?? DEFAULT_MAX_INLINE_WAIT_MS;
-    this.#random = options.random ?? Math.random;
   }
 
   /**
    * Takes a token for one request from the principal's bucket and the subscription's: how long to
    * wait for them (0: go now). Throws the hand-back when that would be longer than the inline limit.
    */
-  reserve(subscription: string, principal: string, type: OperationType, now = Date.now(), request?: string): number {
-    const reserved = request === undefined ? undefined : this.#reservations.get(request);
-    if (request !== undefined && reserved !== undefined) {
+  reserve(subscription: string, principal: string, type: OperationType, request: string, now = Date.now()): number {
+    const reserved = this.#reservations.get(request);
+    if (reserved !== undefined) {
       // Its token was taken when it was handed back: it goes at its time, with no other.
       if (reserved - now > this.#maxInlineWaitMs) throw handBack(type, subscription, reserved - now);
       this.#reservations.delete(request);
@@ -141,14 +138,9 @@ export class ArmBudget {
     const buckets = this.#bucketsOf(subscription, principal, type, now);
     const waitMs = Math.max(...buckets.map((bucket) => bucket.take(now)));
     if (waitMs <= this.#maxInlineWaitMs) return waitMs;
-    if (request !== undefined) {
-      this.#forgetStaleReservations(now);
-      this.#reservations.set(request, now + waitMs);
-      throw handBack(type, subscription, waitMs);
-    }
-    for (const bucket of buckets) bucket.giveBack(now);
-    // Jittered, so that the requests handed back together do not all come back together.
-    throw handBack(type, subscription, Math.round(waitMs * (1 + this.#random() / 4)));
+    this.#forgetStaleReservations(now);
+    this.#reservations.set(request, now + waitMs);
+    throw handBack(type, subscription, waitMs);
   }
 
   /** A request handed back that never came again (its object was deleted, say): its token stays spent. */
@@ -235,7 +227,7 @@ export function armBudgetPolicy(budget: ArmBudget, paced?: Counter<'type' | 'out
       const type = operationTypeOf(request.method);
       let waitMs: number;
       try {
-        waitMs = budget.reserve(subscription, principal, type, Date.now(), `${request.method} ${request.url}`);
+        waitMs = budget.reserve(subscription, principal, type, `${request.method} ${request.url}`);
       } catch (error) {
         paced?.inc({ type, outcome: 'deferred' });
         throw error;

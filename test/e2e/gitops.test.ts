@@ -18,7 +18,7 @@ import { expect } from 'chai';
 import { dump } from 'js-yaml';
 import { readExamples } from '../../src/cli/examples.ts';
 import { ControlPlane } from '../../src/controlplane/controlplane.ts';
-import { simulatedSubscriptionId } from '../../src/controllers/common/account-connector.ts';
+import { simulatedSubscriptionId } from '../../src/azure/index.ts';
 import { judge, judgeBinaries } from '../integration/deploy/judges.ts';
 import { runWithInput } from '../integration/deploy/with-input.ts';
 import { raw, type Target } from '../integration/emulator/helpers.ts';

@@ -61,9 +61,7 @@ export interface AccountConnectorOptions {
   budget?: ArmBudget;
 }
 
-// A Simulated account without spec.azure gets a subscription and resource group of its own in the emulator.
-export { simulatedSubscriptionId };
-
+/** A Simulated account without spec.azure gets a resource group of its own in the emulator's subscription. */
 export function simulatedResourceGroup(account: Pick<LabAccount, 'metadata'>): string {
   return `labimages-${account.metadata.namespace}`;
 }

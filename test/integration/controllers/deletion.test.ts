@@ -4,8 +4,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { API_VERSION, RESOURCES, type GalleryAttachment, type ImageExport, type LabAccount, type LabTemplate } from '../../../src/api/index.ts';
-import type { GalleryPort } from '../../../src/azure/index.ts';
-import { simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
+import { simulatedSubscriptionId, type GalleryPort } from '../../../src/azure/index.ts';
 import type { ObjectClient } from '../../../src/runtime/index.ts';
 import { raw } from '../emulator/helpers.ts';
 import { eventually } from '../eventually.ts';

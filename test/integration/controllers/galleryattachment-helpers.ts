@@ -3,8 +3,8 @@
 import { EventsV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import type { GalleryAttachment, GalleryAttachmentSpec, LabAccount, LabAccountSpec } from '../../../src/api/index.ts';
-import { createGalleryPort, staticTokenCredential, type GalleryPort, type GalleryRef } from '../../../src/azure/index.ts';
-import { simulatedResourceGroup, simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
+import { createGalleryPort, simulatedSubscriptionId, staticTokenCredential, type GalleryPort, type GalleryRef } from '../../../src/azure/index.ts';
+import { simulatedResourceGroup } from '../../../src/controllers/common/account-connector.ts';
 
 import { API_VERSION, RESOURCES } from '../../../src/api/index.ts';
 import { untilDone } from '../emulator/helpers.ts';

@@ -2,8 +2,7 @@
 // LabAccount and GalleryAttachment controllers), a source VM in the emulator, and helpers to read
 // exports and their versions in the gallery.
 import { API_VERSION, RESOURCES, type ImageExport, type LabAccount } from '../../../src/api/index.ts';
-import { createGalleryPort, staticTokenCredential, type GalleryPort, type ImageVersionObservation, type OperationHandle } from '../../../src/azure/index.ts';
-import { simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
+import { createGalleryPort, simulatedSubscriptionId, staticTokenCredential, type GalleryPort, type ImageVersionObservation, type OperationHandle } from '../../../src/azure/index.ts';
 
 import { isConditionTrue, type Condition, type ObjectClient } from '../../../src/runtime/index.ts';
 import { raw } from '../emulator/helpers.ts';

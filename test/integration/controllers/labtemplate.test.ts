@@ -3,8 +3,8 @@ import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { API_VERSION, GROUP, LAB_TEMPLATE, RESOURCES, VERSION, type ImageExport, type LabAccount, type LabTemplate, type LabTemplateSpec } from '../../../src/api/index.ts';
-import { TEMPLATE_UID_TAG as templateUidTag, type GalleryPort, type GalleryRef } from '../../../src/azure/index.ts';
-import { simulatedResourceGroup, simulatedSubscriptionId } from '../../../src/controllers/common/account-connector.ts';
+import { TEMPLATE_UID_TAG as templateUidTag, simulatedSubscriptionId, type GalleryPort, type GalleryRef } from '../../../src/azure/index.ts';
+import { simulatedResourceGroup } from '../../../src/controllers/common/account-connector.ts';
 
 import { vmName } from '../../../src/controllers/labtemplate/rules.ts';
 import { raw } from '../emulator/helpers.ts';
