@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { customResourceDefinitions, RESOURCES } from '../src/api/index.ts';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { renderAllCrdsYaml, RESOURCES } from '../src/api/index.ts';
 import { ControlPlane } from '../src/controlplane/controlplane.ts';
 import { installCrds } from '../src/controlplane/install-crds.ts';
 
@@ -97,7 +97,7 @@ async function setUp(): Promise<Setup> {
   }
   const plane = await ControlPlane.start({ log: say });
   const kc = plane.kubeConfig();
-  await installCrds(kc, customResourceDefinitions() as unknown as V1CustomResourceDefinition[]);
+  await installCrds(kc, renderAllCrdsYaml());
   const emulator = await startEmulatorProcess({ replicationSeconds: num('replication-seconds'), operationSeconds: num('operation-seconds'), buckets: false });
   const caFile = join(dir, 'emulator-ca.pem');
   await writeFile(caFile, emulator.caPem);

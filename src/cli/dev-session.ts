@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig, VersionApi, loadAllYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { IMAGE_EXPORT, LAB_TEMPLATE, RESOURCES, renderAllCrdsYaml, type ImageExport, type LabTemplate } from '../api/index.ts';
 import { ControlPlane } from '../controlplane/controlplane.ts';
@@ -50,7 +50,7 @@ export async function runDevSession(options: DevOptions): Promise<void> {
     }
 
     say('installing the CRDs...');
-    await installCrds(kubeConfig, loadAllYaml(renderAllCrdsYaml()) as V1CustomResourceDefinition[]);
+    await installCrds(kubeConfig, renderAllCrdsYaml());
 
     const logFile = join(work, 'operator.log');
     operator = await startOperator({

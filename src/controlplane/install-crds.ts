@@ -1,10 +1,17 @@
-import { ApiextensionsV1Api, ApiException, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, ApiException, loadAllYaml, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 
 /**
- * Creates or replaces each CRD, then waits until the API server serves them all (Established),
- * so that a caller can create custom objects right after. Used by tests and `labimage dev`.
+ * Creates or replaces each CRD of `yaml` (documents of other kinds are skipped), then waits until
+ * the API server serves them all (Established), so that a caller can create custom objects right
+ * after. Used by the tests, the benchmark and `labimage dev`.
+ *
+ * It takes YAML, not objects: client-node sends a CRD through its model classes, which know a
+ * schema's `default` and `x-kubernetes-validations` only under their own names (`_default`,
+ * `x_kubernetes_validations`), as loading the YAML gives them. A plain object's were dropped
+ * without a word: the benchmark once measured CRDs with no defaults and no CEL rules.
  */
-export async function installCrds(kc: KubeConfig, crds: V1CustomResourceDefinition[], timeoutMs = 30_000): Promise<void> {
+export async function installCrds(kc: KubeConfig, yaml: string, timeoutMs = 30_000): Promise<void> {
+  const crds = loadAllYaml(yaml).filter((doc): doc is V1CustomResourceDefinition => (doc as { kind?: string } | null)?.kind === 'CustomResourceDefinition');
   const api = kc.makeApiClient(ApiextensionsV1Api);
   for (const crd of crds) {
     const name = crd.metadata?.name;

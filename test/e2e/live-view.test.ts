@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { loadAllYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { API_VERSION, IMAGE_EXPORT, RESOURCES, renderAllCrdsYaml, type ImageExport, type ImageExportStatus } from '../../src/api/index.ts';
 import { ControlPlane } from '../../src/controlplane/controlplane.ts';
 import { installCrds } from '../../src/controlplane/install-crds.ts';
@@ -57,7 +56,7 @@ describe('e2e: the live view redraws in place', () => {
 
   before(async () => {
     plane = await ControlPlane.start({ log: (line) => console.log(line) });
-    await installCrds(plane.kubeConfig(), loadAllYaml(renderAllCrdsYaml()) as V1CustomResourceDefinition[]);
+    await installCrds(plane.kubeConfig(), renderAllCrdsYaml());
     client = new ObjectClient(plane.restConfig());
     await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     await client.create<ImageExport>(RESOURCES[IMAGE_EXPORT.kind], {

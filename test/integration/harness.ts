@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, loadAllYaml, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 
 import { ControlPlane } from '../../src/controlplane/controlplane.ts';
 import { installCrds as installCrdObjects } from '../../src/controlplane/install-crds.ts';
@@ -46,16 +46,16 @@ export function controlPlane(): SharedControlPlane {
     auditLogPath: plane.auditLogPath,
     restartApiServer: () => plane.restartApiServer(),
     compactEtcd: () => plane.compactEtcd(),
-    installCrds: async () => installCrdObjects(plane.kubeConfig(), await readProjectCrds()),
+    installCrds: async () => installCrdObjects(plane.kubeConfig(), await readProjectCrdsYaml()),
   };
 }
 
 /** The CRDs as committed in crds/, as a user would apply them. */
-export async function readProjectCrds(): Promise<V1CustomResourceDefinition[]> {
+async function readProjectCrdsYaml(): Promise<string> {
   const dir = join(repoRoot, 'crds');
   const files = (await readdir(dir).catch(() => [])).filter((file) => file.endsWith('.yaml')).sort();
-  const documents = await Promise.all(files.map(async (file) => loadAllYaml(await readFile(join(dir, file), 'utf8'))));
-  return documents.flat().filter((doc): doc is V1CustomResourceDefinition => (doc as { kind?: string } | null)?.kind === 'CustomResourceDefinition');
+  const texts = await Promise.all(files.map((file) => readFile(join(dir, file), 'utf8')));
+  return texts.join('\n---\n');
 }
 
 /** A fresh namespace for one suite, so suites sharing the control plane never see each other's objects. */
