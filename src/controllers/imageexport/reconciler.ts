@@ -139,11 +139,12 @@ export class ImageExportReconciler {
     return this.#settled.dueIn(exp, () => this.#accountFacts(exp));
   }
 
-  /** What of its account a settled export depends on: the replication it asks for and the gallery it uses. */
+  /** What of its account a settled export depends on: the replication it asks for, the regions it may use, and the gallery. */
   #accountFacts(exp: ImageExport): string {
     const account = this.#deps.accounts.get(exp.spec.labAccountRef.name, exp.metadata.namespace);
     if (!account) return '';
-    return JSON.stringify([account.metadata.uid, account.metadata.generation, isConditionTrue(conditionsOf(account), READY), account.status?.gallery]);
+    const { gallery, regions, availableRegions } = account.status ?? {};
+    return JSON.stringify([account.metadata.uid, account.metadata.generation, isConditionTrue(conditionsOf(account), READY), gallery, regions, availableRegions]);
   }
 
   /** One pass over a live export: its gallery, its version (made when missing), then where that version replicates. */
