@@ -119,9 +119,10 @@ export class ImageExportReconciler {
 
   async reconcile({ namespace, name }: Request, context: ReconcileContext): Promise<Result> {
     const cached = this.#deps.exports.get(name, namespace);
-    if (!cached || isBeingDeleted(cached)) this.#settled.forget(namespace, name);
-    if (!cached) return {};
-    if (isBeingDeleted(cached)) return await this.#writer.finishDeletion(cached, () => this.#delete(cached, context), context);
+    if (!cached || isBeingDeleted(cached)) {
+      this.#settled.forget(namespace, name);
+      return cached ? await this.#writer.finishDeletion(cached, () => this.#delete(cached, context), context) : {};
+    }
     const recheckIn = this.#settledFor(cached);
     if (recheckIn > 0) return { requeueAfter: recheckIn };
     const exp = await this.#writer.ensureFinalizer(cached);
@@ -300,9 +301,10 @@ export class ImageExportReconciler {
     const regions = regionStatuses(targets, observed, plan.retries, this.#deps.settings.regionRetries);
     const uid = exp.metadata.uid ?? '';
     const summary = summarize(regions);
-    if (summary.done) this.#polls.done(uid);
-    if (summary.done && summary.failed.length === 0 && wait === undefined) this.#settled.remember(exp, this.#accountFacts(exp));
-    else if (!summary.done && wait === undefined) {
+    if (summary.done) {
+      this.#polls.done(uid);
+      if (summary.failed.length === 0 && wait === undefined) this.#settled.remember(exp, this.#accountFacts(exp));
+    } else if (wait === undefined) {
       const replicated = findCondition(conditionsOf(exp), 'Replicated');
       const since = Math.max(Date.parse(exp.status?.startTime ?? '') || now, replicated?.status === 'False' ? Date.parse(replicated.lastTransitionTime) : 0);
       wait = this.#polls.intervalMs(g.subscriptionId, uid, replicationPollMs(now - since), now);

@@ -90,9 +90,10 @@ export class VersionChoice {
   #claim(uid: string, image: string, version: string, unsent = false): void {
     const claim = this.#claims.get(uid);
     if (claim?.image === image && claim.version === version) return;
-    this.forget(uid);
     this.#claims.set(uid, { image, version, ...(unsent ? { unsent } : {}) });
-    this.#highestClaimed.set(image, highestVersion([version, this.#highestClaimed.get(image) ?? version]) ?? version);
+    const previous = this.#highestClaimed.get(image);
+    const highest = highestVersion(previous ? [previous, version] : [version]);
+    if (highest) this.#highestClaimed.set(image, highest);
   }
 
   /** The version status records or this process chose, or one a crashed process made; undefined when there is none. */
